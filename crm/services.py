@@ -1,0 +1,75 @@
+"""Every write to customers goes through here."""
+
+import re
+import uuid
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from crm.models import Address, Customer
+from erp.core.errors import DomainError
+
+_PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{5,19}$")
+
+
+class CustomerInvalid(DomainError):
+    status_code = 400
+    code = "invalid"
+
+
+def phone_normalise(phone: str) -> str:
+    """Digits only (a leading + kept), so the same phone always matches."""
+    phone = (phone or "").strip()
+    if not phone:
+        return ""
+    if not _PHONE_RE.match(phone):
+        raise CustomerInvalid(_("Enter a valid phone number."), field="phone")
+    return ("+" if phone.startswith("+") else "") + re.sub(r"\D", "", phone)
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    name: str,
+    kind: str = Customer.Kind.PERSON,
+    phone: str = "",
+    email: str = "",
+    tier: str = Customer.Tier.STANDARD,
+    marketing_consent: bool = False,
+    address: dict | None = None,
+    code: str | None = None,
+) -> Customer:
+    """Create a customer, with an optional first address that becomes the default.
+
+    Without a code, the customer gets the next `C` number.
+    """
+    name = (name or "").strip()
+    if not name:
+        raise CustomerInvalid(_("This field may not be blank."), field="name")
+    phone = phone_normalise(phone)
+    email = (email or "").strip().lower()
+    if not phone and not email:
+        raise CustomerInvalid(_("Give a phone number or an e-mail address."), field="phone")
+    if code and Customer.objects.filter(code=code).exists():
+        raise CustomerInvalid(_("A customer with this code exists already."), field="code")
+
+    customer = Customer.objects.create(
+        code=code or f"tmp-{uuid.uuid4().hex[:12]}",
+        name=name,
+        kind=kind,
+        phone=phone,
+        email=email,
+        tier=tier,
+        marketing_consent=marketing_consent,
+    )
+    update_fields = []
+    if not code:
+        # Numbered from the primary key: unique without a counter to lock.
+        customer.code = f"C{customer.pk:06d}"
+        update_fields.append("code")
+    if address:
+        customer.default_address = Address.objects.create(customer=customer, **address)
+        update_fields.append("default_address")
+    if update_fields:
+        customer.save(update_fields=update_fields)
+    return customer

@@ -1,0 +1,26 @@
+"""The REST API at /api/v1/: every app's viewsets on one router."""
+
+from rest_framework.routers import DefaultRouter
+
+from aftersales.api import ServiceTeamViewSet
+from analytics.api import KpiTargetViewSet
+from crm.api import CustomerViewSet
+from inventory.api import ProductViewSet, WarehouseViewSet
+from logistics.api import CarrierViewSet
+from orders.api import SalesChannelViewSet
+
+
+class Router(DefaultRouter):
+    include_root_view = False
+
+
+router = Router()
+router.register("customers", CustomerViewSet, basename="customer")
+router.register("products", ProductViewSet, basename="product")
+router.register("warehouses", WarehouseViewSet, basename="warehouse")
+router.register("channels", SalesChannelViewSet, basename="channel")
+router.register("carriers", CarrierViewSet, basename="carrier")
+router.register("aftersales/teams", ServiceTeamViewSet, basename="team")
+router.register("analytics/targets", KpiTargetViewSet, basename="target")
+
+urlpatterns = router.urls

@@ -1,0 +1,46 @@
+"""Celery queues, routing and the periodic schedule.
+
+Every periodic job listed in CELERY_BEAT_SCHEDULE is also run, once and in
+process, by `python manage.py run_due_jobs`, so the embedded default (no
+broker) and plain cron get the same work done. Each job must be safe to run
+twice.
+"""
+
+from celery.schedules import crontab
+from kombu import Queue
+
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = (
+    Queue("default"),
+    Queue("alerts"),
+    Queue("reports"),
+    Queue("webhooks"),
+)
+# Routing by task-name prefix: each app names its tasks "<app>.<job>".
+CELERY_TASK_ROUTES = {
+    "analytics.alert_*": {"queue": "alerts"},
+    "analytics.report_*": {"queue": "reports"},
+    "core.webhook_*": {"queue": "webhooks"},
+}
+# A task is acknowledged only after it ran; if the worker dies mid-task the
+# message goes back to the queue instead of being lost.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_TIME_LIMIT = 15 * 60
+CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+
+CELERY_BEAT_SCHEDULE = {
+    "purge-idempotency-keys": {
+        "task": "core.purge_idempotency_keys",
+        "schedule": crontab(minute=17),
+    },
+    "clear-expired-sessions": {
+        "task": "core.clear_expired_sessions",
+        "schedule": crontab(hour=3, minute=5),
+    },
+}

@@ -1,0 +1,67 @@
+"""Base classes for every API view: idempotent POSTs and the domain scope."""
+
+from rest_framework import mixins, viewsets
+from rest_framework.response import Response
+
+from erp.core import idempotency
+
+
+class _Replayed(Exception):  # noqa: N818 - control flow, never leaves this module
+    def __init__(self, replay: idempotency.Replay):
+        self.replay = replay
+
+
+class IdempotentMixin:
+    """Honours `Idempotency-Key` on POST (see erp.core.idempotency).
+
+    The key is claimed after authentication, permissions and throttling have
+    passed, so an unauthorised caller can neither claim nor probe keys.
+    """
+
+    def initial(self, request, *args, **kwargs):
+        self._idempotency_claim = None
+        super().initial(request, *args, **kwargs)
+        key = request.headers.get(idempotency.HEADER)
+        if request.method != "POST" or key is None:
+            return
+        claimed = idempotency.idempotency_claim(
+            scope=idempotency.request_scope(request),
+            key=key.strip(),
+            fingerprint=idempotency.request_fingerprint(request),
+        )
+        if isinstance(claimed, idempotency.Replay):
+            raise _Replayed(claimed)
+        self._idempotency_claim = claimed
+
+    def handle_exception(self, exc):
+        if isinstance(exc, _Replayed):
+            headers = {**exc.replay.headers, "Idempotent-Replayed": "true"}
+            return Response(exc.replay.body, status=exc.replay.status_code, headers=headers)
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        claim = getattr(self, "_idempotency_claim", None)
+        if claim is not None:
+            self._idempotency_claim = None
+            idempotency.idempotency_complete(claim=claim, response=response)
+        return response
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            # An unhandled exception (a 500) never reached finalize_response.
+            claim = getattr(self, "_idempotency_claim", None)
+            if claim is not None:
+                self._idempotency_claim = None
+                idempotency.idempotency_release(claim=claim)
+
+
+class ReadOnlyViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet):
+    """List and retrieve. Subclasses set `scope_domain`, `queryset` (from a
+    selector), `serializer_class` and `filterset_class`."""
+
+
+class CreateReadViewSet(IdempotentMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """List, retrieve and create; `perform_create` must call a service."""

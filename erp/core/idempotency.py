@@ -1,0 +1,136 @@
+"""`Idempotency-Key` for POST requests (IETF httpapi idempotency-key draft).
+
+- The first request with a key claims it (a unique row, committed at once) and
+  its response is stored when it finishes.
+- The same key with the same body replays that response
+  (header `Idempotent-Replayed: true`).
+- The same key with a different body is refused with 422.
+- The same key while the first request is still running is refused with 409.
+- Keys are scoped per client (OAuth2 application, or staff user) and kept for
+  IDEMPOTENCY_KEY_TTL (24 hours); a 5xx frees the key so the client may retry.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from oauth2_provider.models import AbstractAccessToken
+from rest_framework.renderers import JSONRenderer
+
+from erp.core.errors import DomainError
+from erp.core.models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+
+
+class IdempotencyKeyInvalid(DomainError):
+    status_code = 400
+    code = "invalid"
+
+
+class IdempotencyKeyReused(DomainError):
+    status_code = 422
+    code = "idempotency_key_reused"
+
+
+class IdempotencyKeyInFlight(DomainError):
+    status_code = 409
+    code = "idempotency_key_in_flight"
+
+
+@dataclass
+class Replay:
+    status_code: int
+    body: object
+    headers: dict
+
+
+def request_scope(request) -> str:
+    token = getattr(request, "auth", None)
+    if isinstance(token, AbstractAccessToken) and token.application_id:
+        return f"client:{token.application_id}"
+    return f"user:{request.user.pk}"
+
+
+def request_fingerprint(request) -> str:
+    raw = request._request.body if hasattr(request, "_request") else request.body
+    try:
+        canonical = json.dumps(json.loads(raw or b"null"), sort_keys=True, separators=(",", ":"))
+        payload = canonical.encode()
+    except (ValueError, UnicodeDecodeError):
+        payload = raw
+    digest = hashlib.sha256()
+    digest.update(request.method.encode())
+    digest.update(b"\n")
+    digest.update(request.path.encode())
+    digest.update(b"\n")
+    digest.update(payload)
+    return digest.hexdigest()
+
+
+def idempotency_claim(*, scope: str, key: str, fingerprint: str) -> IdempotencyKey | Replay:
+    """Claim `key` for a new request, or return the stored response to replay."""
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isascii():
+        raise IdempotencyKeyInvalid(
+            _("The Idempotency-Key header must be 1 to 255 ASCII characters."), field=HEADER
+        )
+    now = timezone.now()
+    IdempotencyKey.objects.filter(scope=scope, key=key, expires_at__lte=now).delete()
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                return IdempotencyKey.objects.create(
+                    scope=scope,
+                    key=key,
+                    fingerprint=fingerprint,
+                    expires_at=now + settings.IDEMPOTENCY_KEY_TTL,
+                )
+        except IntegrityError:
+            existing = IdempotencyKey.objects.filter(scope=scope, key=key).first()
+            if existing is None:
+                continue  # the first request failed and freed the key meanwhile
+            if existing.fingerprint != fingerprint:
+                raise IdempotencyKeyReused(
+                    _("This Idempotency-Key was used with a different request body."),
+                    field=HEADER,
+                ) from None
+            if existing.state == IdempotencyKey.State.IN_FLIGHT:
+                raise IdempotencyKeyInFlight(
+                    _("A request with this Idempotency-Key is still being processed; retry later."),
+                    field=HEADER,
+                ) from None
+            return Replay(existing.status_code, existing.response_body, existing.response_headers)
+    raise IdempotencyKeyInFlight(
+        _("A request with this Idempotency-Key is still being processed; retry later."),
+        field=HEADER,
+    )
+
+
+def idempotency_complete(*, claim: IdempotencyKey, response) -> None:
+    """Store the response of a claimed request; a server error frees the key."""
+    if response.status_code >= 500:
+        idempotency_release(claim=claim)
+        return
+    data = getattr(response, "data", None)
+    body = json.loads(JSONRenderer().render(data)) if data is not None else None
+    headers = {name: response[name] for name in ("Location",) if response.has_header(name)}
+    claim.state = IdempotencyKey.State.COMPLETED
+    claim.status_code = response.status_code
+    claim.response_body = body
+    claim.response_headers = headers
+    claim.save(update_fields=["state", "status_code", "response_body", "response_headers"])
+
+
+def idempotency_release(*, claim: IdempotencyKey) -> None:
+    IdempotencyKey.objects.filter(pk=claim.pk).delete()
+
+
+def idempotency_keys_purge(*, now=None) -> int:
+    """Forget keys older than their time to live. Safe to run twice."""
+    deleted, _ = IdempotencyKey.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    return deleted

@@ -1,0 +1,101 @@
+"""Staff roles. Each role is a Django group; its permissions are declared here
+and kept in sync after every migrate, so a new model's permissions reach the
+roles that need them without a hand-written migration.
+
+Patterns are "<app_label>.<codename>" with shell wildcards. Strings only: the
+kernel names the domain apps' permissions but never imports them.
+"""
+
+from fnmatch import fnmatchcase
+
+from django.db import models
+from django.utils.translation import pgettext_lazy
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", pgettext_lazy("role", "admin")
+    ORDER_CLERK = "order_clerk", pgettext_lazy("role", "order clerk")
+    WAREHOUSE = "warehouse", pgettext_lazy("role", "warehouse")
+    DISPATCHER = "dispatcher", pgettext_lazy("role", "dispatcher")
+    AFTERSALES_AGENT = "aftersales_agent", pgettext_lazy("role", "after-sales agent")
+    ACCOUNT_MANAGER = "account_manager", pgettext_lazy("role", "account manager")
+    ANALYST = "analyst", pgettext_lazy("role", "analyst")
+
+
+DOMAIN_APPS = ("crm", "inventory", "orders", "logistics", "aftersales", "analytics")
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.ADMIN: ["*"],
+    Role.ORDER_CLERK: [
+        "orders.*",
+        "crm.view_*",
+        "crm.add_customer",
+        "crm.change_customer",
+        "crm.add_address",
+        "crm.change_address",
+        "inventory.view_*",
+        "logistics.view_*",
+    ],
+    Role.WAREHOUSE: [
+        "inventory.*",
+        "orders.view_*",
+        "logistics.view_*",
+    ],
+    Role.DISPATCHER: [
+        "logistics.*",
+        "orders.view_*",
+        "inventory.view_warehouse",
+        "crm.view_*",
+    ],
+    Role.AFTERSALES_AGENT: [
+        "aftersales.*",
+        "orders.view_*",
+        "crm.view_*",
+        "crm.change_customer",
+        "logistics.view_*",
+        "inventory.view_product",
+    ],
+    Role.ACCOUNT_MANAGER: [
+        "crm.*",
+        "orders.view_*",
+        "aftersales.view_*",
+    ],
+    Role.ANALYST: [f"{app}.view_*" for app in DOMAIN_APPS] + ["analytics.*"],
+}
+
+# Historical models (simple-history) get their own permissions; nobody but the
+# admin role needs them.
+_EXCLUDED_CODENAME_PREFIXES = ("add_historical", "change_historical", "delete_historical")
+
+
+def permissions_for_role(role: str, permissions) -> list:
+    """The Permission rows (from `permissions`, a queryset) a role should hold."""
+    patterns = ROLE_PERMISSIONS[role]
+    chosen = []
+    for perm in permissions:
+        name = f"{perm.content_type.app_label}.{perm.codename}"
+        if role != Role.ADMIN and perm.codename.startswith(_EXCLUDED_CODENAME_PREFIXES):
+            continue
+        if any(fnmatchcase(name, pattern) for pattern in patterns):
+            chosen.append(perm)
+    return chosen
+
+
+def sync_role_permissions(sender=None, using="default", **kwargs) -> None:
+    """Create the role groups and give each exactly its declared permissions."""
+    from django.contrib.auth.models import Group, Permission
+
+    all_perms = list(Permission.objects.using(using).select_related("content_type"))
+    if not all_perms:
+        return
+    for role in Role:
+        group, _created = Group.objects.using(using).get_or_create(name=role.value)
+        group.permissions.set(permissions_for_role(role, all_perms))
+
+
+def user_roles(user) -> list[str]:
+    """The role names of a user, in declaration order."""
+    if not user.is_authenticated:
+        return []
+    names = {g.name for g in user.groups.all()}
+    return [role.value for role in Role if role.value in names]

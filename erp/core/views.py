@@ -1,0 +1,151 @@
+"""Shared page machinery: the staff list view, health check and error pages."""
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from django_filters.views import FilterView
+
+from erp.core.models import AuditEvent
+from erp.core.services import audit_event_record
+from erp.core.widgets import style_form
+
+log = logging.getLogger(__name__)
+
+
+class StaffPageMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    """A staff page: sign-in required, then the role's permission.
+
+    A signed-in user without the permission gets the 403 page (and the denial
+    is recorded by `permission_denied`); an anonymous one is sent to sign in.
+    """
+
+    raise_exception = False
+
+
+class StaffListView(StaffPageMixin, FilterView):
+    """A filtered, ordered, paginated list sharing the app's FilterSet with its API.
+
+    Subclasses set `permission_required`, `filterset_class`, `queryset` (from a
+    selector), `title` and `columns` ([(attribute path, heading), ...]); the
+    first column links to `detail_url_name` when set.
+    """
+
+    template_name = "core/list.html"
+    paginate_by = 25
+    title = ""
+    columns: list[tuple[str, str]] = []
+    detail_url_name: str | None = None
+    create_url_name: str | None = None
+    create_permission: str | None = None
+    empty_message = ""
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        style_form(ctx["filter"].form, small=True)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        can_create = bool(
+            self.create_url_name
+            and (self.create_permission is None or self.request.user.has_perm(self.create_permission))
+        )
+        ctx.update(
+            title=self.title,
+            columns=self.columns,
+            detail_url_name=self.detail_url_name,
+            create_url_name=self.create_url_name if can_create else None,
+            querystring=query.urlencode(),
+            empty_message=self.empty_message or _("Nothing matches these filters."),
+            filtered=any(v for k, v in self.request.GET.items() if k not in ("page", "ordering")),
+        )
+        return ctx
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith(("/api/", "/o/"))
+
+
+def _api_error(code: str, message: str, status: int) -> JsonResponse:
+    return JsonResponse(
+        {"error": {"code": code, "message": message, "fields": {}}},
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def permission_denied(request, exception=None):
+    audit_event_record(kind=AuditEvent.Kind.DENIED, request=request, detail=str(exception or ""))
+    if _wants_json(request):
+        return _api_error("permission_denied", _("You do not have permission to do this."), 403)
+    return render(request, "403.html", status=403)
+
+
+def page_not_found(request, exception=None):
+    if _wants_json(request):
+        return _api_error("not_found", _("Not found."), 404)
+    return render(request, "404.html", status=404)
+
+
+def bad_request(request, exception=None):
+    if _wants_json(request):
+        return _api_error("bad_request", _("Bad request."), 400)
+    return render(request, "400.html", status=400)
+
+
+def server_error(request):
+    if _wants_json(request):
+        return _api_error("server_error", _("Internal server error."), 500)
+    # Rendered without the request: the error may come from a context processor.
+    from django.http import HttpResponseServerError
+    from django.template import loader
+
+    return HttpResponseServerError(loader.get_template("500.html").render())
+
+
+def _check(fn) -> dict:
+    try:
+        detail = fn()
+    except Exception as exc:  # any failure means "down"; the reason is reported
+        log.warning("health check failed: %s", exc)
+        return {"ok": False, "detail": f"{type(exc).__name__}: {exc}"[:300]}
+    return {"ok": True, "detail": detail}
+
+
+def _database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return connection.vendor
+
+
+def _cache() -> str:
+    cache.set("healthz", "1", 10)
+    if cache.get("healthz") != "1":
+        raise RuntimeError("cache did not return what was written")
+    return settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+
+
+def _broker() -> str:
+    from erp.celery import app
+
+    url = app.conf.broker_url or ""
+    if url.startswith("memory://"):
+        return "none: tasks run in-process (eager)"
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=0, timeout=2)
+        return conn.transport.driver_type
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    checks = {"database": _check(_database), "cache": _check(_cache), "broker": _check(_broker)}
+    healthy = all(c["ok"] for c in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)

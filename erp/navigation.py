@@ -1,0 +1,70 @@
+"""The staff navigation: one section per domain, each entry shown only to the
+roles whose permissions reach it."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+# (section, icon, [(label, url name, permission)])
+NAVIGATION = [
+    (
+        _("Orders"),
+        "bi-receipt",
+        [(_("Sales channels"), "orders:channel-list", "orders.view_saleschannel")],
+    ),
+    (
+        _("Inventory"),
+        "bi-box-seam",
+        [
+            (_("Products"), "inventory:product-list", "inventory.view_product"),
+            (_("Warehouses"), "inventory:warehouse-list", "inventory.view_warehouse"),
+        ],
+    ),
+    (
+        _("Logistics"),
+        "bi-truck",
+        [(_("Carriers"), "logistics:carrier-list", "logistics.view_carrier")],
+    ),
+    (
+        _("After-sales"),
+        "bi-headset",
+        [(_("Teams"), "aftersales:team-list", "aftersales.view_serviceteam")],
+    ),
+    (
+        _("Customers"),
+        "bi-people",
+        [(_("Customers"), "crm:customer-list", "crm.view_customer")],
+    ),
+    (
+        _("Analytics"),
+        "bi-graph-up",
+        [(_("Targets"), "analytics:target-list", "analytics.view_kpitarget")],
+    ),
+    (
+        _("Administration"),
+        "bi-shield-lock",
+        [(_("Audit log"), "audit-log", "core.view_auditevent")],
+    ),
+]
+
+
+def sections_for(user) -> list[dict]:
+    if not user.is_authenticated:
+        return []
+    sections = []
+    for label, icon, entries in NAVIGATION:
+        items = [
+            {"label": item_label, "url": reverse(url_name)}
+            for item_label, url_name, perm in entries
+            if user.has_perm(perm)
+        ]
+        if items:
+            sections.append({"label": label, "icon": icon, "items": items})
+    return sections
+
+
+def navigation(request) -> dict:
+    """Context processor: the sections the signed-in user may open."""
+    user = getattr(request, "user", None)
+    if user is None:
+        return {"nav_sections": []}
+    return {"nav_sections": sections_for(user)}

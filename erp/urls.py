@@ -1,0 +1,42 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from oauth2_provider import views as oauth_views
+
+from erp import views
+from erp.core import views as core_views
+
+handler400 = core_views.bad_request
+handler403 = core_views.permission_denied
+handler404 = core_views.page_not_found
+handler500 = core_views.server_error
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("audit/", views.AuditLogView.as_view(), name="audit-log"),
+    path("orders/", include("orders.urls")),
+    path("inventory/", include("inventory.urls")),
+    path("logistics/", include("logistics.urls")),
+    path("aftersales/", include("aftersales.urls")),
+    path("crm/", include("crm.urls")),
+    path("analytics/", include("analytics.urls")),
+    path("admin/", admin.site.urls),
+    # Only the client-credentials endpoints: no authorisation pages, no
+    # self-service application management.
+    path("o/token/", oauth_views.TokenView.as_view(), name="oauth-token"),
+    path("o/revoke_token/", oauth_views.RevokeTokenView.as_view(), name="oauth-revoke-token"),
+    path("api/v1/", include("erp.api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("api/", RedirectView.as_view(pattern_name="api-docs", permanent=False)),
+]
+
+admin.site.site_header = settings.SITE_NAME
+admin.site.site_title = settings.SITE_NAME

@@ -1,0 +1,126 @@
+"""Products (SKUs), warehouses and bins. Stock levels and the ledger follow
+with the orders and inventory capability."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from erp.core.models import TimeStampedModel
+
+
+class Product(TimeStampedModel):
+    """A stock-keeping unit we sell and hold in warehouses."""
+
+    class Unit(models.TextChoices):
+        PIECE = "pcs", _("piece")
+        BOX = "box", _("box")
+        SET = "set", _("set")
+        KILOGRAM = "kg", _("kilogram")
+        LITRE = "l", _("litre")
+
+    sku = models.CharField(_("SKU"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    barcode = models.CharField(
+        _("barcode"), max_length=14, unique=True, null=True, blank=True, help_text=_("EAN-13 / GTIN")
+    )
+    unit = models.CharField(_("unit"), max_length=8, choices=Unit.choices, default=Unit.PIECE)
+    category = models.CharField(_("category"), max_length=100, blank=True, db_index=True)
+    weight_kg = models.DecimalField(
+        _("weight (kg)"), max_digits=10, decimal_places=3, default=Decimal("0")
+    )
+    volume_m3 = models.DecimalField(
+        _("volume (m³)"), max_digits=10, decimal_places=4, default=Decimal("0")
+    )
+    currency = models.CharField(_("currency"), max_length=3, default=settings.DEFAULT_CURRENCY)
+    unit_cost = models.DecimalField(
+        _("unit cost (moving average)"), max_digits=14, decimal_places=4, default=Decimal("0")
+    )
+    list_price = models.DecimalField(
+        _("list price"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
+    reorder_point = models.PositiveIntegerField(_("reorder point"), default=0)
+    safety_stock = models.PositiveIntegerField(_("safety stock"), default=0)
+    reorder_quantity = models.PositiveIntegerField(_("reorder quantity"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["sku"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        constraints = [
+            models.CheckConstraint(condition=Q(unit_cost__gte=0), name="product_unit_cost_gte_0"),
+            models.CheckConstraint(condition=Q(list_price__gte=0), name="product_list_price_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.name}"
+
+
+class Warehouse(TimeStampedModel):
+    """A place that holds stock and ships orders."""
+
+    class Kind(models.TextChoices):
+        CENTRAL = "central", _("central")  # national distribution centre
+        REGIONAL = "regional", _("regional")  # serves one region
+        STORE = "store", _("store")  # a shop's back room
+        THIRD_PARTY = "third_party", _("third-party")  # run by a logistics partner
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.REGIONAL)
+    province = models.CharField(_("province"), max_length=50, blank=True)
+    city = models.CharField(_("city"), max_length=50)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, validators=[MinValueValidator(-90)]
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, validators=[MinValueValidator(-180)]
+    )
+    active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("warehouse")
+        verbose_name_plural = _("warehouses")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__gte=-90, latitude__lte=90), name="warehouse_latitude_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__gte=-180, longitude__lte=180),
+                name="warehouse_longitude_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Location(TimeStampedModel):
+    """A bin inside a warehouse (aisle-rack-level)."""
+
+    warehouse = models.ForeignKey(
+        Warehouse, verbose_name=_("warehouse"), on_delete=models.CASCADE, related_name="locations"
+    )
+    code = models.CharField(_("code"), max_length=30)
+    active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["warehouse_id", "code"]
+        verbose_name = _("location")
+        verbose_name_plural = _("locations")
+        constraints = [
+            models.UniqueConstraint(fields=["warehouse", "code"], name="location_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.warehouse.code}/{self.code}"

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from logistics import views
+
+app_name = "logistics"
+urlpatterns = [
+    path("carriers/", views.CarrierListView.as_view(), name="carrier-list"),
+]
