@@ -15,7 +15,10 @@ class ServiceTeam(TimeStampedModel):
     code = models.CharField(_("code"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=100)
     members = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, verbose_name=_("members"), blank=True, related_name="service_teams"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("members"),
+        blank=True,
+        related_name="service_teams",
     )
     active = models.BooleanField(_("active"), default=True)
     history = HistoricalRecords(m2m_fields=[members])

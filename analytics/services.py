@@ -9,7 +9,12 @@ from analytics.models import KpiTarget
 
 @transaction.atomic
 def target_set(
-    *, kpi: str, comparison: str, target: Decimal, tolerance_percent: Decimal = Decimal("0"), unit=""
+    *,
+    kpi: str,
+    comparison: str,
+    target: Decimal,
+    tolerance_percent: Decimal = Decimal("0"),
+    unit="",
 ) -> KpiTarget:
     """Set the target of a KPI, creating or replacing it."""
     obj, _created = KpiTarget.objects.select_for_update().update_or_create(

@@ -28,7 +28,7 @@ else:
     SECRET_KEY = env("SECRET_KEY", default="")
     if len(SECRET_KEY) < 50:
         raise ImproperlyConfigured(
-            "SECRET_KEY must be set to a random value of at least 50 characters when DJANGO_DEBUG=0."
+            "SECRET_KEY must be a random value of at least 50 characters when DJANGO_DEBUG=0."
         )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
@@ -192,7 +192,7 @@ OAUTH2_PROVIDER = {
 
 # Named so that our migrations can point at the (swappable) application model.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
-OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105
 
 # --- REST API -------------------------------------------------------------
 API_PAGE_SIZE = 50
@@ -250,6 +250,8 @@ SPECTACULAR_SETTINGS = {
         "SalesChannelKindEnum": "orders.models.SalesChannel.Kind",
     },
 }
+
+FILTERS_EMPTY_CHOICE_LABEL = _("any")
 
 # --- Internationalisation -------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -26,7 +26,12 @@ class Product(TimeStampedModel):
     sku = models.CharField(_("SKU"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=200)
     barcode = models.CharField(
-        _("barcode"), max_length=14, unique=True, null=True, blank=True, help_text=_("EAN-13 / GTIN")
+        _("barcode"),
+        max_length=14,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("EAN-13 / GTIN"),
     )
     unit = models.CharField(_("unit"), max_length=8, choices=Unit.choices, default=Unit.PIECE)
     category = models.CharField(_("category"), max_length=100, blank=True, db_index=True)

@@ -5,7 +5,14 @@ from logistics.services import carrier_create
 
 M = Carrier.Mode
 CARRIERS = [
-    ("SF", "顺丰速运", M.COURIER, "95338", "https://www.sf-express.com/cn/sc/waybill/waybill-detail/{number}", False),
+    (
+        "SF",
+        "顺丰速运",
+        M.COURIER,
+        "95338",
+        "https://www.sf-express.com/cn/sc/waybill/waybill-detail/{number}",
+        False,
+    ),
     ("JDL", "京东物流", M.COURIER, "950616", "", False),
     ("ZTO", "中通快递", M.COURIER, "95311", "", False),
     ("YTO", "圆通速递", M.COURIER, "95554", "", False),
@@ -21,6 +28,11 @@ def seed(ctx) -> None:
         if Carrier.objects.filter(code=code).exists():
             continue
         carrier_create(
-            code=code, name=name, mode=mode, phone=phone, tracking_url_template=template, own_fleet=own
+            code=code,
+            name=name,
+            mode=mode,
+            phone=phone,
+            tracking_url_template=template,
+            own_fleet=own,
         )
     ctx.report("carriers", Carrier.objects.count())

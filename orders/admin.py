@@ -6,6 +6,14 @@ from orders.models import SalesChannel
 
 @admin.register(SalesChannel)
 class SalesChannelAdmin(SimpleHistoryAdmin):
-    list_display = ["code", "name", "kind", "default_warehouse", "auto_confirm", "allow_backorder", "active"]
+    list_display = [
+        "code",
+        "name",
+        "kind",
+        "default_warehouse",
+        "auto_confirm",
+        "allow_backorder",
+        "active",
+    ]
     list_filter = ["kind", "active"]
     search_fields = ["code", "name"]

@@ -1,14 +1,14 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from erp.core.filters import SearchFilter
+from erp.core.filters import SearchFilter, YesNoFilter
 from orders.models import SalesChannel
 
 
 class SalesChannelFilter(django_filters.FilterSet):
     q = SearchFilter(fields=["code", "name"])
     kind = django_filters.ChoiceFilter(choices=SalesChannel.Kind.choices, label=_("kind"))
-    active = django_filters.BooleanFilter(label=_("active"))
+    active = YesNoFilter(label=_("active"))
     ordering = django_filters.OrderingFilter(
         fields=(("code", "code"), ("name", "name"), ("kind", "kind")), label=_("order by")
     )

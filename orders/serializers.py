@@ -8,5 +8,13 @@ class SalesChannelSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SalesChannel
-        fields = ["code", "name", "kind", "default_warehouse", "auto_confirm", "allow_backorder", "active"]
+        fields = [
+            "code",
+            "name",
+            "kind",
+            "default_warehouse",
+            "auto_confirm",
+            "allow_backorder",
+            "active",
+        ]
         read_only_fields = fields

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,106 +15,310 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Address',
+            name="Address",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('recipient', models.CharField(max_length=100, verbose_name='recipient')),
-                ('phone', models.CharField(max_length=32, verbose_name='phone')),
-                ('province', models.CharField(max_length=50, verbose_name='province')),
-                ('city', models.CharField(max_length=50, verbose_name='city')),
-                ('district', models.CharField(blank=True, max_length=50, verbose_name='district')),
-                ('street', models.CharField(max_length=255, verbose_name='street address')),
-                ('postcode', models.CharField(blank=True, max_length=12, verbose_name='postcode')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="created at"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("recipient", models.CharField(max_length=100, verbose_name="recipient")),
+                ("phone", models.CharField(max_length=32, verbose_name="phone")),
+                ("province", models.CharField(max_length=50, verbose_name="province")),
+                ("city", models.CharField(max_length=50, verbose_name="city")),
+                ("district", models.CharField(blank=True, max_length=50, verbose_name="district")),
+                ("street", models.CharField(max_length=255, verbose_name="street address")),
+                ("postcode", models.CharField(blank=True, max_length=12, verbose_name="postcode")),
             ],
             options={
-                'verbose_name': 'address',
-                'verbose_name_plural': 'addresses',
-                'ordering': ['customer_id', 'id'],
+                "verbose_name": "address",
+                "verbose_name_plural": "addresses",
+                "ordering": ["customer_id", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('code', models.CharField(max_length=20, unique=True, verbose_name='customer code')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('kind', models.CharField(choices=[('person', 'person'), ('company', 'company')], default='person', max_length=10, verbose_name='kind')),
-                ('phone', models.CharField(blank=True, db_index=True, max_length=32, verbose_name='phone')),
-                ('email', models.EmailField(blank=True, db_index=True, max_length=254, verbose_name='email')),
-                ('tier', models.CharField(choices=[('standard', 'standard'), ('silver', 'silver'), ('gold', 'gold'), ('vip', 'VIP')], default='standard', max_length=10, verbose_name='tier')),
-                ('marketing_consent', models.BooleanField(default=False, verbose_name='marketing consent')),
-                ('account_manager', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='managed_customers', to=settings.AUTH_USER_MODEL, verbose_name='account manager')),
-                ('default_address', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='crm.address', verbose_name='default address')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="created at"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "code",
+                    models.CharField(max_length=20, unique=True, verbose_name="customer code"),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("person", "person"), ("company", "company")],
+                        default="person",
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "phone",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=32, verbose_name="phone"
+                    ),
+                ),
+                (
+                    "email",
+                    models.EmailField(
+                        blank=True, db_index=True, max_length=254, verbose_name="email"
+                    ),
+                ),
+                (
+                    "tier",
+                    models.CharField(
+                        choices=[
+                            ("standard", "standard"),
+                            ("silver", "silver"),
+                            ("gold", "gold"),
+                            ("vip", "VIP"),
+                        ],
+                        default="standard",
+                        max_length=10,
+                        verbose_name="tier",
+                    ),
+                ),
+                (
+                    "marketing_consent",
+                    models.BooleanField(default=False, verbose_name="marketing consent"),
+                ),
+                (
+                    "account_manager",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="managed_customers",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="account manager",
+                    ),
+                ),
+                (
+                    "default_address",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="crm.address",
+                        verbose_name="default address",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'customer',
-                'verbose_name_plural': 'customers',
-                'ordering': ['code'],
+                "verbose_name": "customer",
+                "verbose_name_plural": "customers",
+                "ordering": ["code"],
             },
         ),
         migrations.AddField(
-            model_name='address',
-            name='customer',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='addresses', to='crm.customer', verbose_name='customer'),
+            model_name="address",
+            name="customer",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="addresses",
+                to="crm.customer",
+                verbose_name="customer",
+            ),
         ),
         migrations.CreateModel(
-            name='HistoricalAddress',
+            name="HistoricalAddress",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, db_index=True, editable=False, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='updated at')),
-                ('recipient', models.CharField(max_length=100, verbose_name='recipient')),
-                ('phone', models.CharField(max_length=32, verbose_name='phone')),
-                ('province', models.CharField(max_length=50, verbose_name='province')),
-                ('city', models.CharField(max_length=50, verbose_name='city')),
-                ('district', models.CharField(blank=True, max_length=50, verbose_name='district')),
-                ('street', models.CharField(max_length=255, verbose_name='street address')),
-                ('postcode', models.CharField(blank=True, max_length=12, verbose_name='postcode')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('customer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='crm.customer', verbose_name='customer')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        blank=True, db_index=True, editable=False, verbose_name="created at"
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="updated at"),
+                ),
+                ("recipient", models.CharField(max_length=100, verbose_name="recipient")),
+                ("phone", models.CharField(max_length=32, verbose_name="phone")),
+                ("province", models.CharField(max_length=50, verbose_name="province")),
+                ("city", models.CharField(max_length=50, verbose_name="city")),
+                ("district", models.CharField(blank=True, max_length=50, verbose_name="district")),
+                ("street", models.CharField(max_length=255, verbose_name="street address")),
+                ("postcode", models.CharField(blank=True, max_length=12, verbose_name="postcode")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="crm.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical address',
-                'verbose_name_plural': 'historical addresses',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical address",
+                "verbose_name_plural": "historical addresses",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalCustomer',
+            name="HistoricalCustomer",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, db_index=True, editable=False, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='updated at')),
-                ('code', models.CharField(db_index=True, max_length=20, verbose_name='customer code')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('kind', models.CharField(choices=[('person', 'person'), ('company', 'company')], default='person', max_length=10, verbose_name='kind')),
-                ('phone', models.CharField(blank=True, db_index=True, max_length=32, verbose_name='phone')),
-                ('email', models.EmailField(blank=True, db_index=True, max_length=254, verbose_name='email')),
-                ('tier', models.CharField(choices=[('standard', 'standard'), ('silver', 'silver'), ('gold', 'gold'), ('vip', 'VIP')], default='standard', max_length=10, verbose_name='tier')),
-                ('marketing_consent', models.BooleanField(default=False, verbose_name='marketing consent')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('account_manager', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='account manager')),
-                ('default_address', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='crm.address', verbose_name='default address')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        blank=True, db_index=True, editable=False, verbose_name="created at"
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="updated at"),
+                ),
+                (
+                    "code",
+                    models.CharField(db_index=True, max_length=20, verbose_name="customer code"),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("person", "person"), ("company", "company")],
+                        default="person",
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "phone",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=32, verbose_name="phone"
+                    ),
+                ),
+                (
+                    "email",
+                    models.EmailField(
+                        blank=True, db_index=True, max_length=254, verbose_name="email"
+                    ),
+                ),
+                (
+                    "tier",
+                    models.CharField(
+                        choices=[
+                            ("standard", "standard"),
+                            ("silver", "silver"),
+                            ("gold", "gold"),
+                            ("vip", "VIP"),
+                        ],
+                        default="standard",
+                        max_length=10,
+                        verbose_name="tier",
+                    ),
+                ),
+                (
+                    "marketing_consent",
+                    models.BooleanField(default=False, verbose_name="marketing consent"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "account_manager",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="account manager",
+                    ),
+                ),
+                (
+                    "default_address",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="crm.address",
+                        verbose_name="default address",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical customer',
-                'verbose_name_plural': 'historical customers',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical customer",
+                "verbose_name_plural": "historical customers",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),

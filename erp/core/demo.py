@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from erp.core.roles import Role
 from erp.core.services import staff_user_create
 
-DEMO_PASSWORD = "erp-demo-2026"
+DEMO_PASSWORD = "erp-demo-2026"  # noqa: S105 - printed on purpose, demo only
 
 # username, family name, given name, roles
 DEMO_STAFF = [

@@ -7,6 +7,22 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from erp.core.models import AuditEvent
+
+
+class _AnyYesNoWidget(django_filters.widgets.BooleanWidget):
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [("", _("any")), ("true", _("yes")), ("false", _("no"))]
+
+
+class YesNoFilter(django_filters.BooleanFilter):
+    """A yes/no filter whose empty choice reads "any" (not "unknown")."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", _AnyYesNoWidget)
+        super().__init__(*args, **kwargs)
+
 
 class SearchFilter(django_filters.CharFilter):
     """`?q=` matches any of the given fields (case-insensitive substring)."""
@@ -23,9 +39,6 @@ class SearchFilter(django_filters.CharFilter):
         return queryset.filter(
             reduce(or_, (Q(**{f"{field}__icontains": value}) for field in self.search_fields))
         )
-
-
-from erp.core.models import AuditEvent
 
 
 class AuditEventFilter(django_filters.FilterSet):

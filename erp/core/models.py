@@ -26,7 +26,10 @@ class AuditEvent(models.Model):
         LOGIN_FAILED = "login_failed", _("login failed")  # wrong credentials
         LOCKED_OUT = "locked_out", _("locked out")  # too many failures, refused
         DENIED = "denied", _("access denied")  # authenticated but not allowed (403)
-        UNAUTHENTICATED = "unauthenticated", _("not authenticated")  # API call without valid credentials (401)
+        UNAUTHENTICATED = (
+            "unauthenticated",
+            _("not authenticated"),
+        )  # API call without valid credentials (401)
         TOKEN_ISSUED = "token_issued", _("token issued")  # an integration got an access token
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, db_index=True)
@@ -79,7 +82,9 @@ class IdempotencyKey(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["scope", "key"], name="idempotency_key_unique_per_scope")
+            models.UniqueConstraint(
+                fields=["scope", "key"], name="idempotency_key_unique_per_scope"
+            )
         ]
 
     def __str__(self) -> str:

@@ -54,7 +54,9 @@ class StaffListView(StaffPageMixin, FilterView):
         query.pop("page", None)
         can_create = bool(
             self.create_url_name
-            and (self.create_permission is None or self.request.user.has_perm(self.create_permission))
+            and (
+                self.create_permission is None or self.request.user.has_perm(self.create_permission)
+            )
         )
         ctx.update(
             title=self.title,
@@ -148,4 +150,6 @@ def _broker() -> str:
 def healthz(request):
     checks = {"database": _check(_database), "cache": _check(_cache), "broker": _check(_broker)}
     healthy = all(c["ok"] for c in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
+    )

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,49 +15,127 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Carrier',
+            name="Carrier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('code', models.CharField(max_length=20, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('mode', models.CharField(choices=[('road', 'road'), ('rail', 'rail'), ('air', 'air'), ('sea', 'sea'), ('courier', 'courier')], max_length=10, verbose_name='transport mode')),
-                ('phone', models.CharField(blank=True, max_length=32, verbose_name='phone')),
-                ('tracking_url_template', models.CharField(blank=True, help_text='Use {number} where the waybill number goes.', max_length=255, verbose_name='tracking link template')),
-                ('own_fleet', models.BooleanField(default=False, verbose_name='own fleet')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="created at"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("code", models.CharField(max_length=20, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("road", "road"),
+                            ("rail", "rail"),
+                            ("air", "air"),
+                            ("sea", "sea"),
+                            ("courier", "courier"),
+                        ],
+                        max_length=10,
+                        verbose_name="transport mode",
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=32, verbose_name="phone")),
+                (
+                    "tracking_url_template",
+                    models.CharField(
+                        blank=True,
+                        help_text="Use {number} where the waybill number goes.",
+                        max_length=255,
+                        verbose_name="tracking link template",
+                    ),
+                ),
+                ("own_fleet", models.BooleanField(default=False, verbose_name="own fleet")),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'carrier',
-                'verbose_name_plural': 'carriers',
-                'ordering': ['code'],
+                "verbose_name": "carrier",
+                "verbose_name_plural": "carriers",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalCarrier',
+            name="HistoricalCarrier",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, db_index=True, editable=False, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='updated at')),
-                ('code', models.CharField(db_index=True, max_length=20, verbose_name='code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('mode', models.CharField(choices=[('road', 'road'), ('rail', 'rail'), ('air', 'air'), ('sea', 'sea'), ('courier', 'courier')], max_length=10, verbose_name='transport mode')),
-                ('phone', models.CharField(blank=True, max_length=32, verbose_name='phone')),
-                ('tracking_url_template', models.CharField(blank=True, help_text='Use {number} where the waybill number goes.', max_length=255, verbose_name='tracking link template')),
-                ('own_fleet', models.BooleanField(default=False, verbose_name='own fleet')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        blank=True, db_index=True, editable=False, verbose_name="created at"
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="updated at"),
+                ),
+                ("code", models.CharField(db_index=True, max_length=20, verbose_name="code")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("road", "road"),
+                            ("rail", "rail"),
+                            ("air", "air"),
+                            ("sea", "sea"),
+                            ("courier", "courier"),
+                        ],
+                        max_length=10,
+                        verbose_name="transport mode",
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=32, verbose_name="phone")),
+                (
+                    "tracking_url_template",
+                    models.CharField(
+                        blank=True,
+                        help_text="Use {number} where the waybill number goes.",
+                        max_length=255,
+                        verbose_name="tracking link template",
+                    ),
+                ),
+                ("own_fleet", models.BooleanField(default=False, verbose_name="own fleet")),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical carrier',
-                'verbose_name_plural': 'historical carriers',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical carrier",
+                "verbose_name_plural": "historical carriers",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),

@@ -7,60 +7,158 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('inventory', '0001_initial'),
+        ("inventory", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalSalesChannel',
+            name="HistoricalSalesChannel",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, db_index=True, editable=False, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='updated at')),
-                ('code', models.CharField(db_index=True, max_length=20, verbose_name='code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('kind', models.CharField(choices=[('web_store', 'web store'), ('marketplace', 'marketplace'), ('offline_store', 'offline store'), ('social', 'social commerce'), ('phone', 'phone'), ('b2b', 'B2B'), ('api', 'API')], max_length=15, verbose_name='kind')),
-                ('auto_confirm', models.BooleanField(default=False, verbose_name='confirm automatically')),
-                ('allow_backorder', models.BooleanField(default=False, verbose_name='allow backorders')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('default_warehouse', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='inventory.warehouse', verbose_name='default warehouse')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        blank=True, db_index=True, editable=False, verbose_name="created at"
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="updated at"),
+                ),
+                ("code", models.CharField(db_index=True, max_length=20, verbose_name="code")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("web_store", "web store"),
+                            ("marketplace", "marketplace"),
+                            ("offline_store", "offline store"),
+                            ("social", "social commerce"),
+                            ("phone", "phone"),
+                            ("b2b", "B2B"),
+                            ("api", "API"),
+                        ],
+                        max_length=15,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "auto_confirm",
+                    models.BooleanField(default=False, verbose_name="confirm automatically"),
+                ),
+                (
+                    "allow_backorder",
+                    models.BooleanField(default=False, verbose_name="allow backorders"),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "default_warehouse",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="inventory.warehouse",
+                        verbose_name="default warehouse",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical sales channel',
-                'verbose_name_plural': 'historical sales channels',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical sales channel",
+                "verbose_name_plural": "historical sales channels",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='SalesChannel',
+            name="SalesChannel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('code', models.CharField(max_length=20, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('kind', models.CharField(choices=[('web_store', 'web store'), ('marketplace', 'marketplace'), ('offline_store', 'offline store'), ('social', 'social commerce'), ('phone', 'phone'), ('b2b', 'B2B'), ('api', 'API')], max_length=15, verbose_name='kind')),
-                ('auto_confirm', models.BooleanField(default=False, verbose_name='confirm automatically')),
-                ('allow_backorder', models.BooleanField(default=False, verbose_name='allow backorders')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('default_warehouse', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='default_for_channels', to='inventory.warehouse', verbose_name='default warehouse')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="created at"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("code", models.CharField(max_length=20, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("web_store", "web store"),
+                            ("marketplace", "marketplace"),
+                            ("offline_store", "offline store"),
+                            ("social", "social commerce"),
+                            ("phone", "phone"),
+                            ("b2b", "B2B"),
+                            ("api", "API"),
+                        ],
+                        max_length=15,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "auto_confirm",
+                    models.BooleanField(default=False, verbose_name="confirm automatically"),
+                ),
+                (
+                    "allow_backorder",
+                    models.BooleanField(default=False, verbose_name="allow backorders"),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "default_warehouse",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="default_for_channels",
+                        to="inventory.warehouse",
+                        verbose_name="default warehouse",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sales channel',
-                'verbose_name_plural': 'sales channels',
-                'ordering': ['code'],
+                "verbose_name": "sales channel",
+                "verbose_name_plural": "sales channels",
+                "ordering": ["code"],
             },
         ),
     ]

@@ -49,7 +49,7 @@ def test_role_called_warehouse_reads_as_the_glossary_says(role_client):
 def _entries(text: str):
     """(msgid, msgstrs, flags) of every entry of a .po file, header skipped."""
     entries, flags, current = [], "", None
-    for line in text.splitlines() + [""]:
+    for line in [*text.splitlines(), ""]:
         if line.startswith("#,"):
             flags = line
         elif line.startswith(("msgid ", "msgctxt ")) and (current is None or current["done"]):

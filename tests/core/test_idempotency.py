@@ -66,7 +66,9 @@ def test_retry_while_the_first_is_in_flight_is_409(integration):
     raw = RequestFactory().post("/api/v1/customers/", BODY, content_type="application/json")
     application_id = api.integration_application_id = _application_id(api)
     idempotency_claim(
-        scope=f"client:{application_id}", key="order-42", fingerprint=request_fingerprint(Request(raw))
+        scope=f"client:{application_id}",
+        key="order-42",
+        fingerprint=request_fingerprint(Request(raw)),
     )
     response = post(api)
     assert response.status_code == 409

@@ -89,7 +89,9 @@ def test_anonymous_and_bad_tokens_are_401():
 @pytest.mark.django_db
 def test_integration_changes_are_attributed_in_history(integration):
     api = integration("crm:write", name="WeChat mini program")
-    response = api.post("/api/v1/customers/", {"name": "周杰", "phone": "13912345678"}, format="json")
+    response = api.post(
+        "/api/v1/customers/", {"name": "周杰", "phone": "13912345678"}, format="json"
+    )
     assert response.status_code == 201
     customer = Customer.objects.get(code=response.json()["code"])
     record = customer.history.earliest()

@@ -83,7 +83,8 @@ def test_create_customer_form(role_client):
 def test_create_customer_form_errors(role_client):
     client = role_client("order_clerk")
     response = client.post(
-        "/crm/customers/new/", {"name": "钱多多", "kind": "person", "tier": "standard", "city": "杭州市"}
+        "/crm/customers/new/",
+        {"name": "钱多多", "kind": "person", "tier": "standard", "city": "杭州市"},
     )
     assert response.status_code == 200
     body = response.content.decode()
@@ -91,7 +92,8 @@ def test_create_customer_form_errors(role_client):
     assert "填写地址时必填。" in body
     assert not Customer.objects.exists()
     response = client.post(
-        "/crm/customers/new/", {"name": "钱多多", "kind": "person", "tier": "standard", "phone": "abc"}
+        "/crm/customers/new/",
+        {"name": "钱多多", "kind": "person", "tier": "standard", "phone": "abc"},
     )
     assert "请输入有效的电话号码。" in response.content.decode()
     assert not Customer.objects.exists()

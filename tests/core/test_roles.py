@@ -50,7 +50,7 @@ def test_role_reaches_its_pages_and_is_denied_the_others(role_client, page, role
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("page", list(PAGE_ACCESS) + ["/"])
+@pytest.mark.parametrize("page", [*PAGE_ACCESS, "/"])
 def test_anonymous_is_sent_to_sign_in(client, page):
     response = client.get(page)
     assert response.status_code == 302
@@ -69,7 +69,11 @@ def test_user_without_role_sees_no_sections(make_user, client):
 @pytest.mark.parametrize(
     ("role", "shown", "hidden"),
     [
-        ("order_clerk", ["/orders/channels/", "/crm/customers/"], ["/audit/", "/analytics/targets/"]),
+        (
+            "order_clerk",
+            ["/orders/channels/", "/crm/customers/"],
+            ["/audit/", "/analytics/targets/"],
+        ),
         ("warehouse", ["/inventory/products/", "/inventory/warehouses/"], ["/crm/customers/"]),
         ("analyst", ["/analytics/targets/", "/crm/customers/"], ["/audit/"]),
         ("admin", ["/audit/", "/analytics/targets/", "/admin/"], []),

@@ -25,7 +25,13 @@ def test_customer_gets_the_next_code_and_default_address():
     second = customer_create(
         name="乙",
         email="B@Example.com",
-        address={"recipient": "乙", "phone": "1", "province": "上海市", "city": "上海市", "street": "路"},
+        address={
+            "recipient": "乙",
+            "phone": "1",
+            "province": "上海市",
+            "city": "上海市",
+            "street": "路",
+        },
     )
     assert first.code == f"C{first.pk:06d}"
     assert second.code == f"C{second.pk:06d}"

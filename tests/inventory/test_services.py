@@ -45,13 +45,20 @@ def test_product_api_create_and_read(integration):
     writer = integration("inventory:write inventory:read")
     response = writer.post(
         "/api/v1/products/",
-        {"sku": "TEA-LJ-250", "name": "西湖龙井 250g", "barcode": "6901234567892", "list_price": "168"},
+        {
+            "sku": "TEA-LJ-250",
+            "name": "西湖龙井 250g",
+            "barcode": "6901234567892",
+            "list_price": "168",
+        },
         format="json",
     )
     assert response.status_code == 201, response.content
     assert response.json()["list_price"] == "168.00"
     got = writer.get("/api/v1/products/TEA-LJ-250/").json()
     assert got["name"] == "西湖龙井 250g"
-    bad = writer.post("/api/v1/products/", {"sku": "X", "name": "x", "list_price": "-5"}, format="json")
+    bad = writer.post(
+        "/api/v1/products/", {"sku": "X", "name": "x", "list_price": "-5"}, format="json"
+    )
     assert bad.status_code == 400
     assert "list_price" in bad.json()["error"]["fields"]

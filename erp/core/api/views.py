@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from erp.core import idempotency
 
 
-class _Replayed(Exception):  # noqa: N818 - control flow, never leaves this module
+class _Replayed(Exception):
     def __init__(self, replay: idempotency.Replay):
         self.replay = replay
 

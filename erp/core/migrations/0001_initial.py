@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,56 +15,130 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('login', 'login'), ('logout', 'logout'), ('login_failed', 'login failed'), ('locked_out', 'locked out'), ('denied', 'access denied'), ('unauthenticated', 'not authenticated'), ('token_issued', 'token issued')], db_index=True, max_length=20, verbose_name='kind')),
-                ('username', models.CharField(blank=True, max_length=150, verbose_name='username')),
-                ('client_id', models.CharField(blank=True, max_length=100, verbose_name='integration client')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='IP address')),
-                ('method', models.CharField(blank=True, max_length=10, verbose_name='method')),
-                ('path', models.CharField(blank=True, max_length=500, verbose_name='path')),
-                ('detail', models.CharField(blank=True, max_length=500, verbose_name='detail')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='time')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("login", "login"),
+                            ("logout", "logout"),
+                            ("login_failed", "login failed"),
+                            ("locked_out", "locked out"),
+                            ("denied", "access denied"),
+                            ("unauthenticated", "not authenticated"),
+                            ("token_issued", "token issued"),
+                        ],
+                        db_index=True,
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("username", models.CharField(blank=True, max_length=150, verbose_name="username")),
+                (
+                    "client_id",
+                    models.CharField(blank=True, max_length=100, verbose_name="integration client"),
+                ),
+                (
+                    "ip_address",
+                    models.GenericIPAddressField(blank=True, null=True, verbose_name="IP address"),
+                ),
+                ("method", models.CharField(blank=True, max_length=10, verbose_name="method")),
+                ("path", models.CharField(blank=True, max_length=500, verbose_name="path")),
+                ("detail", models.CharField(blank=True, max_length=500, verbose_name="detail")),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="time"),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit event',
-                'verbose_name_plural': 'audit events',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "audit event",
+                "verbose_name_plural": "audit events",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='IdempotencyKey',
+            name="IdempotencyKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.CharField(max_length=150)),
-                ('key', models.CharField(max_length=255)),
-                ('fingerprint', models.CharField(max_length=64)),
-                ('state', models.CharField(choices=[('in_flight', 'in flight'), ('completed', 'completed')], default='in_flight', max_length=12)),
-                ('status_code', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('response_body', models.JSONField(blank=True, null=True)),
-                ('response_headers', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('expires_at', models.DateTimeField(db_index=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("scope", models.CharField(max_length=150)),
+                ("key", models.CharField(max_length=255)),
+                ("fingerprint", models.CharField(max_length=64)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("in_flight", "in flight"), ("completed", "completed")],
+                        default="in_flight",
+                        max_length=12,
+                    ),
+                ),
+                ("status_code", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("response_body", models.JSONField(blank=True, null=True)),
+                ("response_headers", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("expires_at", models.DateTimeField(db_index=True)),
             ],
             options={
-                'ordering': ['-created_at'],
-                'constraints': [models.UniqueConstraint(fields=('scope', 'key'), name='idempotency_key_unique_per_scope')],
+                "ordering": ["-created_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("scope", "key"), name="idempotency_key_unique_per_scope"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='IntegrationClient',
+            name="IntegrationClient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scopes', models.CharField(help_text='Space-separated.', max_length=500, verbose_name='scopes')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('application', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='integration', to=settings.OAUTH2_PROVIDER_APPLICATION_MODEL, verbose_name='application')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "scopes",
+                    models.CharField(
+                        help_text="Space-separated.", max_length=500, verbose_name="scopes"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "application",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="integration",
+                        to=settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+                        verbose_name="application",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'integration client',
-                'verbose_name_plural': 'integration clients',
-                'ordering': ['application__name'],
+                "verbose_name": "integration client",
+                "verbose_name_plural": "integration clients",
+                "ordering": ["application__name"],
             },
         ),
     ]

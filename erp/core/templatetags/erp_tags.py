@@ -23,8 +23,24 @@ def cell(obj, path: str):
     if value is True:
         return format_html('<i class="bi bi-check-lg text-success" title="{}"></i>', _("yes"))
     if value is False or value is None or value == "":
-        return mark_safe('<span class="text-body-tertiary">—</span>')  # noqa: S308 - constant
+        return mark_safe('<span class="text-body-tertiary">—</span>')
     return value
+
+
+def _is_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+@register.filter
+def person_name(user) -> str:
+    """A user's name as people write it: family name first for Chinese
+    names (李娜), "given family" otherwise; the username when no name is set."""
+    first, last = user.first_name.strip(), user.last_name.strip()
+    if not first and not last:
+        return user.get_username()
+    if _is_cjk(first + last):
+        return f"{last}{first}"
+    return f"{first} {last}".strip()
 
 
 @register.simple_tag(takes_context=True)

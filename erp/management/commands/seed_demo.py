@@ -39,7 +39,10 @@ class SeedContext:
 
 
 class Command(BaseCommand):
-    help = "Seed deterministic demo data: staff of every role, customers, products, warehouses, channels."
+    help = (
+        "Seed deterministic demo data: staff of every role, customers, products, "
+        "warehouses, channels, carriers, teams and KPI targets."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=2026, help="Random seed (default 2026).")
@@ -61,7 +64,7 @@ class Command(BaseCommand):
         from erp.core.roles import Role, user_roles
 
         labels = dict(Role.choices)
-        self.stdout.write("\nDemo logins (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
         for username, user in ctx.data["users"].items():
             roles = ", ".join(str(labels[r]) for r in user_roles(user))
             self.stdout.write(f"  {username:<11} {user.last_name}{user.first_name}  {roles}")

@@ -19,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--only", nargs="*", help="Run only these schedule entries.")
         parser.add_argument("--list", action="store_true", help="List the jobs and exit.")
 
-    def handle(self, *args, only=None, list=False, **options):  # noqa: A002
+    def handle(self, *args, only=None, list=False, **options):
         app.loader.import_default_modules()
         schedule = settings.CELERY_BEAT_SCHEDULE
         if list:
@@ -43,6 +43,8 @@ class Command(BaseCommand):
                 failed += 1
                 self.stderr.write(f"FAILED {name} ({entry['task']}): {result.result!r}")
             else:
-                self.stdout.write(f"ok {name} ({entry['task']}) in {took:.2f}s -> {result.result!r}")
+                self.stdout.write(
+                    f"ok {name} ({entry['task']}) in {took:.2f}s -> {result.result!r}"
+                )
         if failed:
             raise CommandError(f"{failed} job(s) failed")
