@@ -18,7 +18,7 @@ def manage(*args, env):
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=settings.BASE_DIR,
-        env={**os.environ, **env},
+        env={k: v for k, v in {**os.environ, **env}.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         capture_output=True,
         text=True,
         timeout=120,

@@ -34,25 +34,25 @@ PAGE_ACCESS = {
     "/audit/": {"admin"},
 }
 
-CASES = [(page, role, role in allowed) for page, allowed in PAGE_ACCESS.items() for role in ROLES]
+CASES = [(url, role, role in allowed) for url, allowed in PAGE_ACCESS.items() for role in ROLES]
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("page", "role", "allowed"), CASES)
-def test_role_reaches_its_pages_and_is_denied_the_others(role_client, page, role, allowed):
-    response = role_client(role).get(page)
+@pytest.mark.parametrize(("url", "role", "allowed"), CASES)
+def test_role_reaches_its_pages_and_is_denied_the_others(role_client, url, role, allowed):
+    response = role_client(role).get(url)
     if allowed:
         assert response.status_code == 200
     else:
         assert response.status_code == 403
         assert "无权访问" in response.content.decode()  # the friendly 403 page
-        assert AuditEvent.objects.filter(kind="denied", path=page).exists()
+        assert AuditEvent.objects.filter(kind="denied", path=url).exists()
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("page", [*PAGE_ACCESS, "/"])
-def test_anonymous_is_sent_to_sign_in(client, page):
-    response = client.get(page)
+@pytest.mark.parametrize("url", [*PAGE_ACCESS, "/"])
+def test_anonymous_is_sent_to_sign_in(client, url):
+    response = client.get(url)
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?next=")
 

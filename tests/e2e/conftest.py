@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the
-# tests make between browser steps are still plain synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(settings.BASE_DIR) / "test-artifacts" / "screenshots"
+
+# Playwright's sync API keeps an event loop running in this thread for the
+# whole session; the ORM calls the tests (and the database fixtures) make are
+# still plain synchronous calls. test_deploy strips this from its subprocess.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def pytest_collection_modifyitems(config, items):
