@@ -5,7 +5,7 @@ from rest_framework.routers import DefaultRouter
 from aftersales.api import ServiceTeamViewSet
 from analytics.api import KpiTargetViewSet
 from crm.api import CustomerViewSet
-from inventory.api import ProductViewSet, WarehouseViewSet
+from inventory.api import ProductViewSet, StockLevelViewSet, StockMoveViewSet, WarehouseViewSet
 from logistics.api import CarrierViewSet
 from orders.api import SalesChannelViewSet
 
@@ -18,6 +18,8 @@ router = Router()
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("products", ProductViewSet, basename="product")
 router.register("warehouses", WarehouseViewSet, basename="warehouse")
+router.register("stock-levels", StockLevelViewSet, basename="stock-level")
+router.register("stock-moves", StockMoveViewSet, basename="stock-move")
 router.register("channels", SalesChannelViewSet, basename="channel")
 router.register("carriers", CarrierViewSet, basename="carrier")
 router.register("aftersales/teams", ServiceTeamViewSet, basename="team")

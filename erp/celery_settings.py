@@ -39,6 +39,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.purge_idempotency_keys",
         "schedule": crontab(minute=17),
     },
+    "check-stock-ledger": {
+        "task": "inventory.check_stock_ledger",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "clear-expired-sessions": {
         "task": "core.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=5),

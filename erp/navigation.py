@@ -15,7 +15,11 @@ NAVIGATION = [
         _("Inventory"),
         "bi-box-seam",
         [
+            (_("Stock"), "inventory:stock-list", "inventory.view_stocklevel"),
             (_("Products"), "inventory:product-list", "inventory.view_product"),
+            (_("Stock ledger"), "inventory:move-list", "inventory.view_stockmove"),
+            (_("Receive goods"), "inventory:receive", "inventory.add_stockmove"),
+            (_("Transfer stock"), "inventory:transfer", "inventory.add_stockmove"),
             (_("Warehouses"), "inventory:warehouse-list", "inventory.view_warehouse"),
         ],
     ),

@@ -3,10 +3,17 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from erp.core.api.views import CreateReadViewSet, ReadOnlyViewSet
-from inventory.filters import ProductFilter, WarehouseFilter
-from inventory.selectors import product_list, warehouse_list
-from inventory.serializers import ProductCreateSerializer, ProductSerializer, WarehouseSerializer
-from inventory.services import product_create
+from inventory.filters import ProductFilter, StockLevelFilter, StockMoveFilter, WarehouseFilter
+from inventory.selectors import product_list, stock_level_list, stock_move_list, warehouse_list
+from inventory.serializers import (
+    ProductCreateSerializer,
+    ProductSerializer,
+    StockLevelSerializer,
+    StockMoveCreateSerializer,
+    StockMoveSerializer,
+    WarehouseSerializer,
+)
+from inventory.services import product_create, stock_move_enter
 
 
 @extend_schema_view(
@@ -57,3 +64,83 @@ class WarehouseViewSet(ReadOnlyViewSet):
     serializer_class = WarehouseSerializer
     filterset_class = WarehouseFilter
     lookup_field = "code"
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Stock levels (on hand, reserved, available)",
+        description="Filter with `?sku=` and `?warehouse=` (warehouse code), `?low=true`.",
+        tags=["inventory"],
+    ),
+    retrieve=extend_schema(summary="One stock level", tags=["inventory"]),
+)
+class StockLevelViewSet(ReadOnlyViewSet):
+    scope_domain = "inventory"
+    queryset = stock_level_list()
+    serializer_class = StockLevelSerializer
+    filterset_class = StockLevelFilter
+
+
+def _stock_move_example(name, value):
+    return OpenApiExample(name, value=value, request_only=True)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The stock ledger", tags=["inventory"]),
+    retrieve=extend_schema(summary="One stock move", tags=["inventory"]),
+    create=extend_schema(
+        summary="Receive, adjust, scrap, return or transfer stock",
+        description=(
+            "Answers 201 with the moves written (a transfer writes two). A decrease that "
+            "would take reserved or missing stock is 409 `insufficient_stock`."
+        ),
+        tags=["inventory"],
+        request=StockMoveCreateSerializer,
+        responses={201: StockMoveSerializer(many=True)},
+        examples=[
+            _stock_move_example(
+                "Receipt",
+                {
+                    "kind": "receipt",
+                    "sku": "TEA-0001",
+                    "warehouse": "SH01",
+                    "quantity": 120,
+                    "unit_cost": "52.50",
+                    "reference": "PO-2026-1107",
+                },
+            ),
+            _stock_move_example(
+                "Transfer",
+                {
+                    "kind": "transfer",
+                    "sku": "TEA-0001",
+                    "warehouse": "SH01",
+                    "to_warehouse": "BJ01",
+                    "quantity": 20,
+                },
+            ),
+            _stock_move_example(
+                "Scrap",
+                {
+                    "kind": "scrap",
+                    "sku": "TEA-0001",
+                    "warehouse": "SH01",
+                    "quantity": -2,
+                    "note": "包装破损",
+                },
+            ),
+        ],
+    ),
+)
+class StockMoveViewSet(CreateReadViewSet):
+    scope_domain = "inventory"
+    queryset = stock_move_list()
+    serializer_class = StockMoveSerializer
+    filterset_class = StockMoveFilter
+
+    def create(self, request, *args, **kwargs):
+        data = StockMoveCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        moves = stock_move_enter(actor=request.user, product=fields.pop("sku"), **fields)
+        return Response(StockMoveSerializer(moves, many=True).data, status=status.HTTP_201_CREATED)

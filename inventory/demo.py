@@ -2,8 +2,8 @@
 
 from decimal import Decimal
 
-from inventory.models import Product, Warehouse
-from inventory.services import product_create, warehouse_create
+from inventory.models import Product, StockMove, Warehouse
+from inventory.services import product_create, stock_receive, warehouse_create
 
 WAREHOUSES = [
     (
@@ -195,3 +195,34 @@ def seed(ctx) -> None:
                     )
                     created += 1
     ctx.report("products", Product.objects.count(), created)
+    seed_stock(ctx)
+
+
+def seed_stock(ctx) -> None:
+    """Opening stock: every product in two to four warehouses; some run low."""
+    if StockMove.objects.exists():
+        ctx.report("stock moves", StockMove.objects.count(), 0)
+        return
+    rng = ctx.rng("stock")
+    warehouses = list(ctx.data["warehouses"].values())
+    actor = ctx.data["users"].get("warehouse")
+    created = 0
+    for product in Product.objects.order_by("sku"):
+        for warehouse in rng.sample(warehouses, rng.randint(2, len(warehouses))):
+            low = rng.random() < 0.12
+            quantity = (
+                rng.randint(1, max(1, product.reorder_point))
+                if low
+                else rng.randint(product.reorder_point + 5, product.reorder_point * 6 + 20)
+            )
+            stock_receive(
+                warehouse=warehouse,
+                product=product,
+                quantity=quantity,
+                unit_cost=product.unit_cost,
+                reference="OPENING",
+                note="期初库存",
+                actor=actor,
+            )
+            created += 1
+    ctx.report("stock moves", StockMove.objects.count(), created)

@@ -2,7 +2,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from erp.core.filters import SearchFilter, YesNoFilter
-from inventory.models import Product, Warehouse
+from inventory.models import Product, StockLevel, StockMove, Warehouse
 
 
 class ProductFilter(django_filters.FilterSet):
@@ -35,3 +35,51 @@ class WarehouseFilter(django_filters.FilterSet):
     class Meta:
         model = Warehouse
         fields = ["q", "kind", "active"]
+
+
+class StockLevelFilter(django_filters.FilterSet):
+    q = SearchFilter(fields=["product__sku", "product__name", "product__barcode"])
+    sku = django_filters.CharFilter(field_name="product__sku", lookup_expr="iexact", label=_("SKU"))
+    warehouse = django_filters.ModelChoiceFilter(
+        queryset=Warehouse.objects.all(), to_field_name="code", label=_("warehouse")
+    )
+    category = django_filters.CharFilter(
+        field_name="product__category", lookup_expr="iexact", label=_("category")
+    )
+    low = YesNoFilter(field_name="is_low", label=_("low stock"))
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("warehouse__code", "warehouse"),
+            ("product__sku", "sku"),
+            ("on_hand", "on_hand"),
+            ("reserved", "reserved"),
+            ("available_qty", "available"),
+        ),
+        label=_("order by"),
+    )
+
+    class Meta:
+        model = StockLevel
+        fields = ["q", "sku", "warehouse", "category", "low"]
+
+
+class StockMoveFilter(django_filters.FilterSet):
+    sku = django_filters.CharFilter(field_name="product__sku", lookup_expr="iexact", label=_("SKU"))
+    warehouse = django_filters.ModelChoiceFilter(
+        queryset=Warehouse.objects.all(), to_field_name="code", label=_("warehouse")
+    )
+    kind = django_filters.ChoiceFilter(choices=StockMove.Kind.choices, label=_("kind"))
+    reference = django_filters.CharFilter(lookup_expr="iexact", label=_("reference"))
+    since = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label=_("from")
+    )
+    until = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", label=_("to")
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(("created_at", "created_at"), ("quantity", "quantity")), label=_("order by")
+    )
+
+    class Meta:
+        model = StockMove
+        fields = ["sku", "warehouse", "kind", "reference", "since", "until"]

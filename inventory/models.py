@@ -129,3 +129,98 @@ class Location(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.warehouse.code}/{self.code}"
+
+
+class StockLevel(TimeStampedModel):
+    """How many units of a product a warehouse holds, and how many of those
+    are reserved for orders. Changed only through inventory.services.stock;
+    `on_hand` always equals the sum of the level's stock moves."""
+
+    warehouse = models.ForeignKey(
+        Warehouse,
+        verbose_name=_("warehouse"),
+        on_delete=models.PROTECT,
+        related_name="stock_levels",
+    )
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="stock_levels"
+    )
+    on_hand = models.IntegerField(_("on hand"), default=0)
+    reserved = models.IntegerField(_("reserved"), default=0)
+
+    class Meta:
+        ordering = ["warehouse_id", "product_id"]
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
+        constraints = [
+            models.UniqueConstraint(fields=["warehouse", "product"], name="stocklevel_unique"),
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="stocklevel_on_hand_gte_0"),
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="stocklevel_reserved_gte_0"),
+            models.CheckConstraint(
+                condition=Q(reserved__lte=models.F("on_hand")),
+                name="stocklevel_reserved_lte_on_hand",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.warehouse.code} {self.product.sku}: {self.on_hand}/{self.reserved}"
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+class StockMove(models.Model):
+    """One change of a stock level's on-hand quantity: the append-only ledger.
+
+    Rows are only ever added; a mistake is corrected by another move.
+    """
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", _("receipt")  # goods in from a supplier or production
+        SHIPMENT = "shipment", _("shipment")  # goods out to a customer
+        RETURN = "return", _("return")  # goods back from a customer
+        ADJUSTMENT = "adjustment", _("adjustment")  # manual correction
+        TRANSFER_OUT = "transfer_out", _("transfer out")  # leaves for another warehouse
+        TRANSFER_IN = "transfer_in", _("transfer in")  # arrives from another warehouse
+        COUNT_CORRECTION = "count_correction", _("count correction")  # posted stocktake variance
+        SCRAP = "scrap", _("scrap")  # written off
+        REPAIR_CONSUMPTION = "repair_consumption", _("repair consumption")  # spare part used
+
+    stock_level = models.ForeignKey(
+        StockLevel, verbose_name=_("stock level"), on_delete=models.PROTECT, related_name="moves"
+    )
+    # Copied from the level so the ledger filters without a join.
+    warehouse = models.ForeignKey(
+        Warehouse, verbose_name=_("warehouse"), on_delete=models.PROTECT, related_name="+"
+    )
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="stock_moves"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, db_index=True)
+    quantity = models.IntegerField(_("quantity"))  # signed: + in, - out
+    unit_cost = models.DecimalField(_("unit cost"), max_digits=14, decimal_places=4)
+    on_hand_after = models.IntegerField(_("on hand after"))
+    reference = models.CharField(_("reference"), max_length=60, blank=True, db_index=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("stock move")
+        verbose_name_plural = _("stock moves")
+        constraints = [
+            models.CheckConstraint(condition=~Q(quantity=0), name="stockmove_quantity_not_0"),
+            models.CheckConstraint(condition=Q(on_hand_after__gte=0), name="stockmove_after_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.quantity:+d} {self.product_id}@{self.warehouse_id}"

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from inventory.models import Product, Warehouse
+from inventory.models import Product, StockLevel, StockMove, Warehouse
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -68,3 +68,82 @@ class WarehouseSerializer(serializers.ModelSerializer):
             "active",
         ]
         read_only_fields = fields
+
+
+class StockLevelSerializer(serializers.ModelSerializer):
+    warehouse = serializers.CharField(source="warehouse.code", read_only=True)
+    sku = serializers.CharField(source="product.sku", read_only=True)
+    product_name = serializers.CharField(source="product.name", read_only=True)
+    available = serializers.IntegerField(source="available_qty", read_only=True)
+    reorder_point = serializers.IntegerField(source="product.reorder_point", read_only=True)
+    is_low = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = StockLevel
+        fields = [
+            "warehouse",
+            "sku",
+            "product_name",
+            "on_hand",
+            "reserved",
+            "available",
+            "reorder_point",
+            "is_low",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class StockMoveSerializer(serializers.ModelSerializer):
+    warehouse = serializers.CharField(source="warehouse.code", read_only=True)
+    sku = serializers.CharField(source="product.sku", read_only=True)
+    by = serializers.CharField(source="actor.username", read_only=True, default=None)
+
+    class Meta:
+        model = StockMove
+        fields = [
+            "id",
+            "kind",
+            "warehouse",
+            "sku",
+            "quantity",
+            "unit_cost",
+            "on_hand_after",
+            "reference",
+            "note",
+            "by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+STOCK_MOVE_INPUT_KINDS = [
+    ("receipt", "receipt"),
+    ("adjustment", "adjustment"),
+    ("scrap", "scrap"),
+    ("return", "return"),
+    ("transfer", "transfer"),
+]
+
+
+class StockMoveCreateSerializer(serializers.Serializer):
+    """A receipt, an adjustment (signed), a scrap (negative), a customer
+    return, or a transfer between two warehouses."""
+
+    kind = serializers.ChoiceField(choices=STOCK_MOVE_INPUT_KINDS)
+    sku = serializers.SlugRelatedField(slug_field="sku", queryset=Product.objects.all())
+    warehouse = serializers.SlugRelatedField(slug_field="code", queryset=Warehouse.objects.all())
+    to_warehouse = serializers.SlugRelatedField(
+        slug_field="code", queryset=Warehouse.objects.all(), required=False
+    )
+    quantity = serializers.IntegerField()
+    unit_cost = serializers.DecimalField(
+        max_digits=14, decimal_places=4, min_value=Decimal("0"), required=False
+    )
+    reference = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        if attrs["kind"] == "transfer" and "to_warehouse" not in attrs:
+            raise serializers.ValidationError({"to_warehouse": ["Needed for a transfer."]})
+        return attrs

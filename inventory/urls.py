@@ -5,5 +5,10 @@ from inventory import views
 app_name = "inventory"
 urlpatterns = [
     path("products/", views.ProductListView.as_view(), name="product-list"),
+    path("products/<str:sku>/", views.product_detail, name="product-detail"),
     path("warehouses/", views.WarehouseListView.as_view(), name="warehouse-list"),
+    path("stock/", views.StockLevelListView.as_view(), name="stock-list"),
+    path("moves/", views.StockMoveListView.as_view(), name="move-list"),
+    path("receive/", views.ReceiveView.as_view(), name="receive"),
+    path("transfer/", views.TransferView.as_view(), name="transfer"),
 ]

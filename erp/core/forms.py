@@ -20,12 +20,16 @@ class ServiceFormView(StaffPageMixin, FormView):
     title = ""
     success_message = ""
     cancel_url_name: str | None = None
+    hint = ""
 
     def perform(self, form):
         raise NotImplementedError
 
     def get_success_url_for(self, obj) -> str:
         raise NotImplementedError
+
+    def get_success_message(self, obj) -> str:
+        return self.success_message % {"object": obj} if self.success_message else ""
 
     def get_form(self, form_class=None):
         return style_form(super().get_form(form_class))
@@ -37,11 +41,12 @@ class ServiceFormView(StaffPageMixin, FormView):
             field = exc.field if exc.field in form.fields else None
             form.add_error(field, exc.message)
             return self.form_invalid(form)
-        if self.success_message:
-            messages.success(self.request, self.success_message % {"object": obj})
+        message = self.get_success_message(obj)
+        if message:
+            messages.success(self.request, message)
         return redirect(self.get_success_url_for(obj))
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx.update(title=self.title, cancel_url_name=self.cancel_url_name)
+        ctx.update(title=self.title, cancel_url_name=self.cancel_url_name, hint=self.hint)
         return ctx

@@ -8,6 +8,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -30,28 +32,69 @@ class StaffPageMixin(LoginRequiredMixin, PermissionRequiredMixin):
     raise_exception = False
 
 
+def display_value(obj, path: str):
+    """The value at a dotted attribute path, as a person reads it:
+    `get_<field>_display` for choices, a tick or a dash for booleans and blanks."""
+    value = obj
+    for part in path.split("."):
+        if value is None:
+            break
+        display = getattr(value, f"get_{part}_display", None)
+        value = display() if callable(display) else getattr(value, part, None)
+    if value is True:
+        return format_html('<i class="bi bi-check-lg text-success" title="{}"></i>', _("yes"))
+    if value is False or value is None or value == "":
+        return mark_safe('<span class="text-body-tertiary">—</span>')
+    return value
+
+
 class StaffListView(StaffPageMixin, FilterView):
     """A filtered, ordered, paginated list sharing the app's FilterSet with its API.
 
     Subclasses set `permission_required`, `filterset_class`, `queryset` (from a
-    selector), `title` and `columns` ([(attribute path, heading), ...]); the
-    first column links to `detail_url_name` when set.
+    selector), `title` and `columns`: [(attribute path, heading), ...] or
+    [(path, heading, ordering key)]; a column is sortable when its key is one
+    of the FilterSet's ordering choices. `row_url(obj)` links the first cell;
+    `highlight_field` names a boolean attribute that marks a row.
     """
 
     template_name = "core/list.html"
     paginate_by = 25
     title = ""
-    columns: list[tuple[str, str]] = []
-    detail_url_name: str | None = None
+    columns: list[tuple] = []
     create_url_name: str | None = None
     create_permission: str | None = None
+    highlight_field: str | None = None
     empty_message = ""
+
+    def row_url(self, obj) -> str | None:
+        return None
+
+    def _sortable(self) -> set[str]:
+        ordering = self.filterset.filters.get("ordering") if self.filterset else None
+        if ordering is None:
+            return set()
+        return {value for value, _label in ordering.extra["choices"] if not value.startswith("-")}
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         style_form(ctx["filter"].form, small=True)
         query = self.request.GET.copy()
         query.pop("page", None)
+        sortable = self._sortable()
+        headers = []
+        for column in self.columns:
+            path, heading = column[0], column[1]
+            key = column[2] if len(column) > 2 else path
+            headers.append({"heading": heading, "sort": key if key in sortable else None})
+        rows = [
+            {
+                "url": self.row_url(obj),
+                "highlight": bool(self.highlight_field and getattr(obj, self.highlight_field)),
+                "cells": [display_value(obj, column[0]) for column in self.columns],
+            }
+            for obj in ctx["object_list"]
+        ]
         can_create = bool(
             self.create_url_name
             and (
@@ -60,8 +103,8 @@ class StaffListView(StaffPageMixin, FilterView):
         )
         ctx.update(
             title=self.title,
-            columns=self.columns,
-            detail_url_name=self.detail_url_name,
+            headers=headers,
+            rows=rows,
             create_url_name=self.create_url_name if can_create else None,
             querystring=query.urlencode(),
             empty_message=self.empty_message or _("Nothing matches these filters."),

@@ -1,30 +1,8 @@
 """Template helpers for the staff pages."""
 
 from django import template
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
-from django.utils.translation import gettext as _
 
 register = template.Library()
-
-
-@register.simple_tag
-def cell(obj, path: str):
-    """The value at a dotted attribute path, shown as a person reads it:
-    `get_<field>_display` for choices, a tick or dash for booleans."""
-    value = obj
-    for part in path.split("."):
-        if value is None:
-            break
-        display = getattr(value, f"get_{part}_display", None)
-        value = display() if callable(display) else getattr(value, part, None)
-        if callable(value) and not hasattr(value, "all"):
-            value = value()
-    if value is True:
-        return format_html('<i class="bi bi-check-lg text-success" title="{}"></i>', _("yes"))
-    if value is False or value is None or value == "":
-        return mark_safe('<span class="text-body-tertiary">—</span>')
-    return value
 
 
 def _is_cjk(text: str) -> bool:

@@ -1,0 +1,23 @@
+"""Database helpers shared by services."""
+
+from contextlib import contextmanager
+
+from django.db import OperationalError, connection
+from django.utils.translation import gettext as _
+
+from erp.core.errors import LockTimeout
+
+
+@contextmanager
+def lock_timeout(milliseconds: int = 5000):
+    """Inside a transaction: wait at most this long for a row lock (PostgreSQL);
+    a timeout becomes LockTimeout (409 in the API, a retry in a task)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = %s", [f"{int(milliseconds)}ms"])
+    try:
+        yield
+    except OperationalError as exc:
+        if "lock timeout" in str(exc).lower() or "canceling statement" in str(exc).lower():
+            raise LockTimeout(_("The stock is busy; please retry in a moment.")) from exc
+        raise

@@ -1,0 +1,35 @@
+"""Every write to inventory: the catalogue (products, warehouses) and stock."""
+
+from inventory.services.catalog import (
+    ProductInvalid,
+    gtin_is_valid,
+    product_create,
+    warehouse_create,
+)
+from inventory.services.stock import (
+    InsufficientStock,
+    StockInvalid,
+    stock_adjust,
+    stock_consume,
+    stock_move_enter,
+    stock_receive,
+    stock_release,
+    stock_reserve,
+    stock_transfer,
+)
+
+__all__ = [
+    "InsufficientStock",
+    "ProductInvalid",
+    "StockInvalid",
+    "gtin_is_valid",
+    "product_create",
+    "stock_adjust",
+    "stock_consume",
+    "stock_move_enter",
+    "stock_receive",
+    "stock_release",
+    "stock_reserve",
+    "stock_transfer",
+    "warehouse_create",
+]
