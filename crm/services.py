@@ -3,7 +3,7 @@
 import re
 import uuid
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from crm.models import Address, Customer
@@ -53,15 +53,23 @@ def customer_create(
     if code and Customer.objects.filter(code=code).exists():
         raise CustomerInvalid(_("A customer with this code exists already."), field="code")
 
-    customer = Customer.objects.create(
-        code=code or f"tmp-{uuid.uuid4().hex[:12]}",
-        name=name,
-        kind=kind,
-        phone=phone,
-        email=email,
-        tier=tier,
-        marketing_consent=marketing_consent,
-    )
+    try:
+        # The check above is for a clear message; the unique constraint is the
+        # guard when two requests create the same code at once.
+        with transaction.atomic():
+            customer = Customer.objects.create(
+                code=code or f"tmp-{uuid.uuid4().hex[:12]}",
+                name=name,
+                kind=kind,
+                phone=phone,
+                email=email,
+                tier=tier,
+                marketing_consent=marketing_consent,
+            )
+    except IntegrityError:
+        raise CustomerInvalid(
+            _("A customer with this code exists already."), field="code"
+        ) from None
     update_fields = []
     if not code:
         # Numbered from the primary key: unique without a counter to lock.

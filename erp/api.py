@@ -13,6 +13,12 @@ from orders.api import SalesChannelViewSet
 class Router(DefaultRouter):
     include_root_view = False
 
+    def __init__(self):
+        super().__init__()
+        # The trailing slash is optional: a POST to /api/v1/customers must not
+        # be answered with a redirect that drops its body.
+        self.trailing_slash = "/?"
+
 
 router = Router()
 router.register("customers", CustomerViewSet, basename="customer")

@@ -130,7 +130,11 @@ CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 # Without a broker the embedded default runs every task in-process.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_TIMEZONE = "Asia/Shanghai"
+CELERY_TIMEZONE = env("TIME_ZONE", default="Asia/Shanghai")
+
+# Trusted reverse proxies in front of the app: how client addresses are found
+# for lockout, audit and API throttles. 0: the socket address, headers ignored.
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 
 # --- Authentication -------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -154,7 +158,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
+AXES_CLIENT_IP_CALLABLE = "erp.core.services.client_ip"
 AXES_VERBOSE = False
 
 # --- Integrators: OAuth2 client credentials ------------------------------
@@ -220,12 +224,17 @@ REST_FRAMEWORK = {
         "anon": env("API_THROTTLE_ANON", default="60/min"),
     },
     "EXCEPTION_HANDLER": "erp.core.api.errors.exception_handler",
+    "NUM_PROXIES": PROXY_COUNT,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
+# Longer than any request may run (gunicorn's timeout is 60 s).
+IDEMPOTENCY_IN_FLIGHT_TIMEOUT = timedelta(
+    seconds=env.int("IDEMPOTENCY_IN_FLIGHT_SECONDS", default=120)
+)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "ERP downstream suite API",
@@ -293,6 +302,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="erp@example.com")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
 CSRF_COOKIE_HTTPONLY = True  # htmx sends the token from hx-headers in base.html
+CSRF_FAILURE_VIEW = "erp.core.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

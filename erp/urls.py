@@ -2,7 +2,6 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from oauth2_provider import views as oauth_views
 
@@ -39,7 +38,7 @@ urlpatterns = [
     path("api/v1/", include("erp.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
-    path("api/", RedirectView.as_view(pattern_name="api-docs", permanent=False)),
+    path("api/", core_views.ApiRoot.as_view(), name="api-root"),
 ]
 
 admin.site.site_header = settings.SITE_NAME

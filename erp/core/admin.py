@@ -16,6 +16,9 @@ class AuditEventAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # the audit trail is kept, whoever asks
+
 
 @admin.register(IntegrationClient)
 class IntegrationClientAdmin(admin.ModelAdmin):

@@ -7,7 +7,9 @@
 - The same key with a different body is refused with 422.
 - The same key while the first request is still running is refused with 409.
 - Keys are scoped per client (OAuth2 application, or staff user) and kept for
-  IDEMPOTENCY_KEY_TTL (24 hours); a 5xx frees the key so the client may retry.
+  IDEMPOTENCY_KEY_TTL (24 hours); a 5xx frees the key so the client may retry,
+  and a key still "in flight" after IDEMPOTENCY_IN_FLIGHT_TIMEOUT (its process
+  died) is taken over by the next retry.
 """
 
 import hashlib
@@ -100,6 +102,16 @@ def idempotency_claim(*, scope: str, key: str, fingerprint: str) -> IdempotencyK
                     field=HEADER,
                 ) from None
             if existing.state == IdempotencyKey.State.IN_FLIGHT:
+                # A first request whose process died never finishes; after the
+                # longest a request may run, a retry takes its key over.
+                stale_before = timezone.now() - settings.IDEMPOTENCY_IN_FLIGHT_TIMEOUT
+                taken_over, _kinds = IdempotencyKey.objects.filter(
+                    pk=existing.pk,
+                    state=IdempotencyKey.State.IN_FLIGHT,
+                    created_at__lt=stale_before,
+                ).delete()
+                if taken_over:
+                    continue
                 raise IdempotencyKeyInFlight(
                     _("A request with this Idempotency-Key is still being processed; retry later."),
                     field=HEADER,
@@ -113,10 +125,12 @@ def idempotency_claim(*, scope: str, key: str, fingerprint: str) -> IdempotencyK
 
 def idempotency_complete(*, claim: IdempotencyKey, response) -> None:
     """Store the response of a claimed request; a server error frees the key."""
-    if response.status_code >= 500:
+    if response.status_code >= 500 or not hasattr(response, "data"):
+        # A server error may succeed on retry; a non-DRF response (a file, a
+        # redirect) cannot be replayed faithfully: either way, free the key.
         idempotency_release(claim=claim)
         return
-    data = getattr(response, "data", None)
+    data = response.data
     body = json.loads(JSONRenderer().render(data)) if data is not None else None
     headers = {name: response[name] for name in ("Location",) if response.has_header(name)}
     claim.state = IdempotencyKey.State.COMPLETED

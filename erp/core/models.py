@@ -3,6 +3,7 @@ integration clients. Nothing here imports a domain app."""
 
 from django.conf import settings
 from django.db import models
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 
@@ -55,7 +56,7 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("audit events")
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind} {self.username}"
+        return f"{localtime(self.created_at):%Y-%m-%d %H:%M:%S} {self.kind} {self.username}"
 
 
 class IdempotencyKey(models.Model):

@@ -17,9 +17,21 @@ class IntegrationError(ValueError):
 
 
 def client_ip(request) -> str | None:
+    """The caller's address. Behind PROXY_COUNT trusted proxies it is the
+    address that many hops from the right of X-Forwarded-For; otherwise the
+    socket's address (a client-supplied header is never trusted)."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    from django.conf import settings
+
+    meta = getattr(request, "META", {})
+    hops = settings.PROXY_COUNT
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
+    if hops and forwarded:
+        addresses = [a.strip() for a in forwarded.split(",") if a.strip()]
+        if addresses:
+            return addresses[-min(hops, len(addresses))]
+    return meta.get("REMOTE_ADDR") or None
 
 
 def request_client_id(request) -> str:

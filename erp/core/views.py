@@ -6,14 +6,17 @@ from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django_filters.views import FilterView
+from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
 
 from erp.core.models import AuditEvent
 from erp.core.services import audit_event_record
@@ -132,10 +135,30 @@ def permission_denied(request, exception=None):
     return render(request, "403.html", status=403)
 
 
+def csrf_failure(request, reason=""):
+    """A form or API call without a valid CSRF token (a session POST from elsewhere)."""
+    audit_event_record(kind=AuditEvent.Kind.DENIED, request=request, detail=f"CSRF: {reason}")
+    if _wants_json(request):
+        return _api_error("csrf_failed", _("CSRF check failed; reload the page and retry."), 403)
+    return render(request, "403.html", {"csrf_failed": True}, status=403)
+
+
 def page_not_found(request, exception=None):
     if _wants_json(request):
         return _api_error("not_found", _("Not found."), 404)
     return render(request, "404.html", status=404)
+
+
+class ApiRoot(APIView):
+    """/api/: points to the documentation; any other method gets the JSON error format."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+    schema = None
+
+    def get(self, request):
+        return HttpResponseRedirect(reverse("api-docs"))
 
 
 def bad_request(request, exception=None):
@@ -157,9 +180,9 @@ def server_error(request):
 def _check(fn) -> dict:
     try:
         detail = fn()
-    except Exception as exc:  # any failure means "down"; the reason is reported
-        log.warning("health check failed: %s", exc)
-        return {"ok": False, "detail": f"{type(exc).__name__}: {exc}"[:300]}
+    except Exception:  # any failure means "down"; details go to the log, not to callers
+        log.exception("health check %s failed", fn.__name__.strip("_"))
+        return {"ok": False, "detail": "unavailable"}
     return {"ok": True, "detail": detail}
 
 
@@ -189,7 +212,7 @@ def _broker() -> str:
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     checks = {"database": _check(_database), "cache": _check(_cache), "broker": _check(_broker)}
     healthy = all(c["ok"] for c in checks.values())

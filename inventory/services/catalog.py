@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from erp.core.errors import DomainError
@@ -58,21 +58,30 @@ def product_create(
             raise ProductInvalid(_("Another product has this barcode."), field="barcode")
     if list_price < 0 or unit_cost < 0:
         raise ProductInvalid(_("Prices cannot be negative."), field="list_price")
-    return Product.objects.create(
-        sku=sku,
-        name=name.strip(),
-        barcode=barcode,
-        unit=unit,
-        category=category.strip(),
-        weight_kg=weight_kg,
-        volume_m3=volume_m3,
-        list_price=list_price,
-        unit_cost=unit_cost,
-        currency=currency or settings.DEFAULT_CURRENCY,
-        reorder_point=reorder_point,
-        safety_stock=safety_stock,
-        reorder_quantity=reorder_quantity,
-    )
+    try:
+        # The checks above give clear messages; the unique constraints guard
+        # against two requests creating the same SKU or barcode at once.
+        with transaction.atomic():
+            return Product.objects.create(
+                sku=sku,
+                name=name.strip(),
+                barcode=barcode,
+                unit=unit,
+                category=category.strip(),
+                weight_kg=weight_kg,
+                volume_m3=volume_m3,
+                list_price=list_price,
+                unit_cost=unit_cost,
+                currency=currency or settings.DEFAULT_CURRENCY,
+                reorder_point=reorder_point,
+                safety_stock=safety_stock,
+                reorder_quantity=reorder_quantity,
+            )
+    except IntegrityError:
+        field = "sku" if Product.objects.filter(sku=sku).exists() else "barcode"
+        raise ProductInvalid(
+            _("A product with this SKU or barcode exists already."), field=field
+        ) from None
 
 
 @transaction.atomic

@@ -68,7 +68,7 @@ def test_in_scope_is_served_and_out_of_scope_is_403(integration):
         assert response.status_code == 403
         error = response.json()["error"]
         assert error["code"] == "permission_denied"
-        assert "lacks the scope" in error["message"]
+        assert "缺少权限范围" in error["message"]
     assert AuditEvent.objects.filter(
         kind="denied", client_id=api.integration["client_id"], path="/api/v1/products/"
     ).exists()
@@ -97,6 +97,15 @@ def test_integration_changes_are_attributed_in_history(integration):
     record = customer.history.earliest()
     assert record.history_type == "+"
     assert record.history_user.first_name == "WeChat mini program"
+
+
+@pytest.mark.django_db
+def test_scope_message_follows_the_callers_language(integration):
+    api = integration("crm:read")
+    response = api.get("/api/v1/products/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.json()["error"]["message"] == (
+        "This client's token lacks the scope inventory:read."
+    )
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ reads, `crm:write` for writes). A staff user signed in through the browser
 must hold the model permission of their role (view/add/change/delete).
 """
 
+from django.utils.translation import gettext as _
 from oauth2_provider.models import AbstractAccessToken
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
@@ -53,11 +54,14 @@ class ScopeOrModelPermission(BasePermission):
         if isinstance(token, AbstractAccessToken):
             scope = required_scope(view, request)
             if scope is None or not token.allow_scopes([scope]):
-                self.message = f"This client's token lacks the scope {scope}."
+                self.message = _("This client's token lacks the scope %(scope)s.") % {
+                    "scope": scope or "-"
+                }
                 return False
             return True
         perms = required_permissions(view, request)
-        if not user.has_perms(perms):
-            self.message = "Your role does not allow this action."
+        # No permission named means nothing was declared: refuse rather than allow.
+        if not perms or not user.has_perms(perms):
+            self.message = _("Your role does not allow this action.")
             return False
         return True

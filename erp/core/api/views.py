@@ -11,6 +11,20 @@ class _Replayed(Exception):
         self.replay = replay
 
 
+class ThrottleFirstMixin:
+    """Throttle before permissions (DRF does it after), so refused calls -
+    which are also written to the audit log - count against the caller."""
+
+    def check_permissions(self, request):
+        self._throttled = True
+        super().check_throttles(request)
+        super().check_permissions(request)
+
+    def check_throttles(self, request):
+        if not getattr(self, "_throttled", False):
+            super().check_throttles(request)
+
+
 class IdempotentMixin:
     """Honours `Idempotency-Key` on POST (see erp.core.idempotency).
 
@@ -58,10 +72,12 @@ class IdempotentMixin:
                 idempotency.idempotency_release(claim=claim)
 
 
-class ReadOnlyViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet):
+class ReadOnlyViewSet(ThrottleFirstMixin, IdempotentMixin, viewsets.ReadOnlyModelViewSet):
     """List and retrieve. Subclasses set `scope_domain`, `queryset` (from a
     selector), `serializer_class` and `filterset_class`."""
 
 
-class CreateReadViewSet(IdempotentMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class CreateReadViewSet(
+    ThrottleFirstMixin, IdempotentMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
+):
     """List, retrieve and create; `perform_create` must call a service."""
