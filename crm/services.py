@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from crm.models import Address, Customer
+from erp.core.db import advisory_lock
 from erp.core.errors import DomainError
 
 _PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{5,19}$")
@@ -81,3 +82,24 @@ def customer_create(
     if update_fields:
         customer.save(update_fields=update_fields)
     return customer
+
+
+@transaction.atomic
+def customer_match_or_create(
+    *, name: str, phone: str = "", email: str = "", address: dict | None = None
+) -> tuple[Customer, bool]:
+    """The customer an incoming order belongs to: matched by phone, then by
+    e-mail, or created. Concurrent orders of one new customer create it once."""
+    phone_n = phone_normalise(phone)
+    email_n = (email or "").strip().lower()
+    if not phone_n and not email_n:
+        raise CustomerInvalid(_("Give a phone number or an e-mail address."), field="phone")
+    advisory_lock(f"customer:{phone_n or email_n}")
+    match = None
+    if phone_n:
+        match = Customer.objects.filter(phone=phone_n).order_by("pk").first()
+    if match is None and email_n:
+        match = Customer.objects.filter(email=email_n).order_by("pk").first()
+    if match is not None:
+        return match, False
+    return customer_create(name=name, phone=phone_n, email=email_n, address=address), True

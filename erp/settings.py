@@ -270,6 +270,14 @@ TIME_ZONE = env("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="CNY")
+# Who is served first when stock is short (orders.services.priority).
+ORDER_PRIORITY_WEIGHTS = {
+    "urgency": env.float("ORDER_PRIORITY_URGENCY", default=1.0),
+    "tier": env.float("ORDER_PRIORITY_TIER", default=1.0),
+    "margin": env.float("ORDER_PRIORITY_MARGIN", default=0.5),
+}
+# An unshipped order is "at risk" this many days before its promised date.
+ORDER_AT_RISK_DAYS = env.int("ORDER_AT_RISK_DAYS", default=3)
 
 # --- Static files ---------------------------------------------------------
 STATIC_URL = "/static/"

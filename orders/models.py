@@ -1,7 +1,9 @@
 """Sales channels. Orders and their lifecycle follow with the orders and
 inventory capability."""
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -43,3 +45,275 @@ class SalesChannel(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Order(TimeStampedModel):
+    """A customer's order from one sales channel."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")  # received, not yet confirmed
+        CONFIRMED = "confirmed", _("confirmed")  # stock allocated (or backordered)
+        IN_FULFILMENT = "in_fulfilment", _("in fulfilment")  # being picked and packed
+        PARTIALLY_SHIPPED = "partially_shipped", _("partially shipped")  # some lines left
+        SHIPPED = "shipped", _("shipped")  # everything has left the warehouses
+        DELIVERED = "delivered", _("delivered")  # the customer signed for it
+        COMPLETED = "completed", _("completed")  # closed; no more changes expected
+        ON_HOLD = "on_hold", _("on hold")  # stopped by a person until released
+        CANCELLED = "cancelled", _("cancelled")  # stopped for good; reservations released
+
+    class PaymentStatus(models.TextChoices):
+        UNPAID = "unpaid", _("unpaid")
+        AUTHORISED = "authorised", _("authorised")
+        PAID = "paid", _("paid")
+        PARTIALLY_REFUNDED = "partially_refunded", _("partially refunded")
+        REFUNDED = "refunded", _("refunded")
+
+    number = models.CharField(_("order number"), max_length=30, unique=True)
+    channel = models.ForeignKey(
+        SalesChannel,
+        verbose_name=_("sales channel"),
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
+    external_ref = models.CharField(_("channel order number"), max_length=64, blank=True)
+    customer = models.ForeignKey(
+        "crm.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="orders"
+    )
+    shipping_address = models.JSONField(_("shipping address"), default=dict)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    subtotal = models.DecimalField(_("subtotal"), max_digits=14, decimal_places=2, default=0)
+    discount_total = models.DecimalField(_("discount"), max_digits=14, decimal_places=2, default=0)
+    shipping_total = models.DecimalField(_("shipping"), max_digits=14, decimal_places=2, default=0)
+    tax_total = models.DecimalField(_("tax"), max_digits=14, decimal_places=2, default=0)
+    total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=0)
+    placed_at = models.DateTimeField(_("placed at"), db_index=True)
+    promised_date = models.DateField(_("promised date"), null=True, blank=True, db_index=True)
+    priority_score = models.DecimalField(_("priority"), max_digits=8, decimal_places=3, default=0)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    held_from = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    payment_status = models.CharField(
+        _("payment status"),
+        max_length=20,
+        choices=PaymentStatus.choices,
+        default=PaymentStatus.UNPAID,
+    )
+    tracking_token = models.CharField(max_length=64, unique=True)
+    content_hash = models.CharField(max_length=64, blank=True)  # what the channel sent, for dedup
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    history = HistoricalRecords(excluded_fields=["tracking_token", "content_hash"])
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_ref"],
+                condition=~Q(external_ref=""),
+                name="order_channel_external_ref_unique",
+            ),
+            models.CheckConstraint(condition=Q(total__gte=0), name="order_total_gte_0"),
+        ]
+        indexes = [models.Index(fields=["status", "promised_date"], name="order_status_promised")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+# Which status may follow which. Anything else is refused by order_transition.
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+    Order.Status.PENDING: {Order.Status.CONFIRMED, Order.Status.ON_HOLD, Order.Status.CANCELLED},
+    Order.Status.CONFIRMED: {
+        Order.Status.IN_FULFILMENT,
+        Order.Status.PARTIALLY_SHIPPED,
+        Order.Status.SHIPPED,
+        Order.Status.ON_HOLD,
+        Order.Status.CANCELLED,
+    },
+    Order.Status.IN_FULFILMENT: {
+        Order.Status.PARTIALLY_SHIPPED,
+        Order.Status.SHIPPED,
+        Order.Status.ON_HOLD,
+        Order.Status.CANCELLED,
+    },
+    Order.Status.PARTIALLY_SHIPPED: {Order.Status.SHIPPED, Order.Status.ON_HOLD},
+    Order.Status.SHIPPED: {Order.Status.DELIVERED},
+    Order.Status.DELIVERED: {Order.Status.COMPLETED},
+    Order.Status.COMPLETED: set(),
+    # Released back to the status it was held in (Order.held_from), or cancelled.
+    Order.Status.ON_HOLD: {
+        Order.Status.PENDING,
+        Order.Status.CONFIRMED,
+        Order.Status.IN_FULFILMENT,
+        Order.Status.PARTIALLY_SHIPPED,
+        Order.Status.CANCELLED,
+    },
+    Order.Status.CANCELLED: set(),
+}
+
+
+class OrderLine(TimeStampedModel):
+    """One product on an order, with how much of it is reserved, shipped, returned."""
+
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="lines"
+    )
+    line_no = models.PositiveSmallIntegerField(_("line"))
+    product = models.ForeignKey(
+        "inventory.Product",
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        related_name="order_lines",
+    )
+    sku = models.CharField(_("SKU"), max_length=40)
+    name = models.CharField(_("name"), max_length=200)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
+    discount = models.DecimalField(_("discount"), max_digits=12, decimal_places=2, default=0)
+    line_total = models.DecimalField(_("line total"), max_digits=14, decimal_places=2)
+    quantity_reserved = models.PositiveIntegerField(_("reserved"), default=0)
+    quantity_backordered = models.PositiveIntegerField(_("backorder"), default=0)
+    quantity_shipped = models.PositiveIntegerField(_("shipped"), default=0)
+    quantity_returned = models.PositiveIntegerField(_("returned"), default=0)
+
+    class Meta:
+        ordering = ["order_id", "line_no"]
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        constraints = [
+            models.UniqueConstraint(fields=["order", "line_no"], name="orderline_no_unique"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orderline_quantity_gt_0"),
+            models.CheckConstraint(
+                condition=Q(
+                    quantity__gte=models.F("quantity_reserved")
+                    + models.F("quantity_backordered")
+                    + models.F("quantity_shipped")
+                ),
+                name="orderline_allocated_lte_quantity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}#{self.line_no} {self.sku} × {self.quantity}"
+
+
+class Reservation(TimeStampedModel):
+    """Units of a stock level held for an order line."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")  # held in the warehouse for the line
+        CONSUMED = "consumed", _("consumed")  # shipped
+        RELEASED = "released", _("released")  # given back (cancelled, reallocated)
+
+    order_line = models.ForeignKey(
+        OrderLine,
+        verbose_name=_("order line"),
+        on_delete=models.CASCADE,
+        related_name="reservations",
+    )
+    stock_level = models.ForeignKey(
+        "inventory.StockLevel",
+        verbose_name=_("stock level"),
+        on_delete=models.PROTECT,
+        related_name="reservations",
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True
+    )
+
+    class Meta:
+        ordering = ["order_line_id", "id"]
+        verbose_name = _("reservation")
+        verbose_name_plural = _("reservations")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="reservation_quantity_gt_0")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_line} @ {self.stock_level_id}: {self.quantity} ({self.status})"
+
+
+class OrderEvent(models.Model):
+    """One entry of an order's timeline: a status change, an allocation, a note."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("created")
+        STATUS = "status", _("status changed")
+        ALLOCATED = "allocated", _("stock allocated")
+        BACKORDERED = "backordered", _("backordered")
+        BACKORDER_FILLED = "backorder_filled", _("backorder filled")
+        RELEASED = "released", _("reservations released")
+        NOTE = "note", _("note")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    from_status = models.CharField(
+        _("from"), max_length=20, choices=Order.Status.choices, blank=True
+    )
+    to_status = models.CharField(_("to"), max_length=20, choices=Order.Status.choices, blank=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    visible_to_customer = models.BooleanField(_("visible to the customer"), default=False)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind} {self.from_status}->{self.to_status}"
+
+
+class Payment(TimeStampedModel):
+    """Money received for an order."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    method = models.CharField(_("method"), max_length=30)  # alipay, wechat_pay, bank, cash ...
+    reference = models.CharField(_("reference"), max_length=64, blank=True)
+    paid_at = models.DateTimeField(_("paid at"))
+
+    class Meta:
+        ordering = ["-paid_at"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_gt_0")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.currency} {self.amount}"
+
+
+class Refund(TimeStampedModel):
+    """Money given back for an order."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    reason = models.CharField(_("reason"), max_length=255)
+    refunded_at = models.DateTimeField(_("refunded at"))
+
+    class Meta:
+        ordering = ["-refunded_at"]
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_gt_0")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} -{self.currency} {self.amount}"

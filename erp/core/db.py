@@ -21,3 +21,11 @@ def lock_timeout(milliseconds: int = 5000):
         if "lock timeout" in str(exc).lower() or "canceling statement" in str(exc).lower():
             raise LockTimeout(_("The stock is busy; please retry in a moment.")) from exc
         raise
+
+
+def advisory_lock(key: str) -> None:
+    """Inside a transaction: serialise work on one natural key (PostgreSQL
+    advisory lock, released at commit). Other databases serialise writes anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])

@@ -1,0 +1,28 @@
+"""Every write to orders and sales channels."""
+
+from orders.services.channels import ChannelInvalid, channel_create
+from orders.services.errors import OrderConflict, OrderInvalid, StockShortage, TransitionNotAllowed
+from orders.services.intake import LineInput, order_create
+from orders.services.lifecycle import (
+    order_cancel,
+    order_confirm,
+    order_hold,
+    order_release,
+    order_transition,
+)
+
+__all__ = [
+    "ChannelInvalid",
+    "LineInput",
+    "OrderConflict",
+    "OrderInvalid",
+    "StockShortage",
+    "TransitionNotAllowed",
+    "channel_create",
+    "order_cancel",
+    "order_confirm",
+    "order_create",
+    "order_hold",
+    "order_release",
+    "order_transition",
+]

@@ -1,0 +1,219 @@
+"""The order lifecycle: one transition service, and the actions built on it
+(confirm with allocation, cancel, hold, release)."""
+
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from erp.core.db import lock_timeout
+from inventory.lock_objects import stock_levels_for_update
+from inventory.models import StockLevel
+from inventory.services import stock_release, stock_reserve
+from orders.lock_objects import lines_for_update, order_for_update
+from orders.models import ALLOWED_TRANSITIONS, Order, OrderEvent, OrderLine, Reservation
+from orders.services.allocation import Source, plan_allocation
+from orders.services.errors import OrderInvalid, StockShortage, TransitionNotAllowed
+from orders.signals import order_status_changed
+
+Status = Order.Status
+
+
+def order_transition(
+    *, order: Order, to_status: str, actor=None, reason: str = "", visible_to_customer: bool = True
+) -> OrderEvent:
+    """Move a locked order to `to_status` if the table allows it, with its event.
+
+    Callers hold the order's row lock (orders.lock_objects.order_for_update).
+    """
+    from_status = order.status
+    _check_allowed(order, to_status)
+    order.status = to_status
+    order.held_from = from_status if to_status == Status.ON_HOLD else ""
+    order.save(update_fields=["status", "held_from", "updated_at"])
+    event = OrderEvent.objects.create(
+        order=order,
+        kind=OrderEvent.Kind.STATUS,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason[:500],
+        actor=_person(actor),
+        visible_to_customer=visible_to_customer,
+    )
+    transaction.on_commit(
+        lambda: order_status_changed.send(
+            sender=Order, order_id=order.pk, from_status=from_status, to_status=to_status
+        )
+    )
+    return event
+
+
+def _person(actor):
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+def _event(order, kind, reason, actor=None, visible=False) -> OrderEvent:
+    return OrderEvent.objects.create(
+        order=order,
+        kind=kind,
+        reason=reason[:500],
+        actor=_person(actor),
+        visible_to_customer=visible,
+    )
+
+
+def _check_allowed(order: Order, to_status: str) -> None:
+    if to_status not in ALLOWED_TRANSITIONS[order.status]:
+        raise TransitionNotAllowed(
+            _("An order that is %(from)s cannot become %(to)s.")
+            % {"from": Status(order.status).label, "to": Status(to_status).label},
+            field="status",
+        )
+
+
+def allocate_lines(*, order: Order, lines: list[OrderLine], actor=None) -> int:
+    """Reserve stock for what the (locked) lines still miss; returns units short.
+
+    Locks every stock level of the lines' products in primary-key order first,
+    so the plan is made on figures nobody else can change meanwhile and two
+    allocations can never wait on each other in a cycle.
+    """
+    wanted = [
+        (line, line.quantity - line.quantity_reserved - line.quantity_shipped) for line in lines
+    ]
+    wanted = [(line, qty) for line, qty in wanted if qty > 0]
+    if not wanted:
+        return 0
+    product_ids = {line.product_id for line, _qty in wanted}
+    level_ids = StockLevel.objects.filter(
+        product_id__in=product_ids, warehouse__active=True
+    ).values_list("pk", flat=True)
+    levels = list(stock_levels_for_update(level_ids).select_related("warehouse"))
+    sources = [
+        Source(
+            level_id=lvl.pk,
+            warehouse_id=lvl.warehouse_id,
+            product_id=lvl.product_id,
+            available=lvl.on_hand - lvl.reserved,
+            position=(float(lvl.warehouse.latitude), float(lvl.warehouse.longitude)),
+        )
+        for lvl in levels
+    ]
+    plans = plan_allocation(
+        lines=[(line.pk, line.product_id, qty) for line, qty in wanted],
+        sources=sources,
+        default_warehouse_id=order.channel.default_warehouse_id,
+        destination_city=(order.shipping_address or {}).get("city", ""),
+    )
+    by_line = {line.pk: line for line, _qty in wanted}
+    codes = {lvl.pk: lvl.warehouse.code for lvl in levels}
+    short_total = 0
+    notes = []
+    for plan in plans:
+        line = by_line[plan.line_id]
+        for level_id, quantity in plan.takes:
+            # Cannot fail: the level is locked and the plan used its figures.
+            if not stock_reserve(level_id=level_id, quantity=quantity):
+                raise RuntimeError(f"reservation on locked level {level_id} failed")
+            Reservation.objects.create(order_line=line, stock_level_id=level_id, quantity=quantity)
+            notes.append(f"{line.sku} × {quantity} @ {codes[level_id]}")
+        reserved = sum(q for _level, q in plan.takes)
+        OrderLine.objects.filter(pk=line.pk).update(
+            quantity_reserved=F("quantity_reserved") + reserved, quantity_backordered=plan.short
+        )
+        short_total += plan.short
+    if notes:
+        _event(order, OrderEvent.Kind.ALLOCATED, "; ".join(notes), actor)
+    return short_total
+
+
+@transaction.atomic
+def order_confirm(*, order: Order, actor=None, reason: str = "") -> Order:
+    """Confirm a pending order: allocate and reserve every line.
+
+    Short lines become backorders if the channel allows them; otherwise the
+    confirmation is refused (409) and nothing is reserved.
+    """
+    with lock_timeout():
+        order = order_for_update(order.pk)
+        _check_allowed(order, Status.CONFIRMED)
+        lines = lines_for_update(order.pk)
+        short = allocate_lines(order=order, lines=lines, actor=actor)
+        if short and not order.channel.allow_backorder:
+            raise StockShortage(
+                _("Not enough stock to confirm %(number)s: %(short)s unit(s) missing.")
+                % {"number": order.number, "short": short}
+            )
+        if short:
+            _event(
+                order,
+                OrderEvent.Kind.BACKORDERED,
+                _("%(short)s unit(s) on backorder.") % {"short": short},
+                actor,
+                visible=True,
+            )
+        order_transition(order=order, to_status=Status.CONFIRMED, actor=actor, reason=reason)
+    return order
+
+
+def _release_all(order: Order, actor) -> int:
+    active = list(
+        Reservation.objects.filter(order_line__order=order, status=Reservation.Status.ACTIVE)
+        .select_for_update(of=("self",))
+        .order_by("stock_level_id", "pk")
+    )
+    released = 0
+    for reservation in active:
+        stock_release(level_id=reservation.stock_level_id, quantity=reservation.quantity)
+        released += reservation.quantity
+    Reservation.objects.filter(pk__in=[r.pk for r in active]).update(
+        status=Reservation.Status.RELEASED
+    )
+    OrderLine.objects.filter(order=order).update(quantity_reserved=0, quantity_backordered=0)
+    if released:
+        _event(
+            order,
+            OrderEvent.Kind.RELEASED,
+            _("%(units)s reserved unit(s) released.") % {"units": released},
+            actor,
+        )
+    return released
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, actor=None, reason: str = "") -> Order:
+    """Cancel: every active reservation goes back to stock."""
+    if not reason.strip():
+        raise OrderInvalid(_("Say why the order is cancelled."), field="reason")
+    with lock_timeout():
+        order = order_for_update(order.pk)
+        _check_allowed(order, Status.CANCELLED)
+        lines_for_update(order.pk)
+        _release_all(order, actor)
+        order_transition(order=order, to_status=Status.CANCELLED, actor=actor, reason=reason)
+    return order
+
+
+@transaction.atomic
+def order_hold(*, order: Order, actor=None, reason: str = "") -> Order:
+    """Stop an order until a person releases it; its reservations stay."""
+    order = order_for_update(order.pk)
+    order_transition(
+        order=order, to_status=Status.ON_HOLD, actor=actor, reason=reason, visible_to_customer=False
+    )
+    return order
+
+
+@transaction.atomic
+def order_release(*, order: Order, actor=None, reason: str = "") -> Order:
+    """Let a held order go on from where it was held."""
+    order = order_for_update(order.pk)
+    if order.status != Status.ON_HOLD:
+        raise TransitionNotAllowed(_("Only an order on hold can be released."), field="status")
+    order_transition(
+        order=order,
+        to_status=order.held_from or Status.PENDING,
+        actor=actor,
+        reason=reason,
+        visible_to_customer=False,
+    )
+    return order
