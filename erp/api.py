@@ -7,7 +7,7 @@ from analytics.api import KpiTargetViewSet
 from crm.api import CustomerViewSet
 from inventory.api import ProductViewSet, StockLevelViewSet, StockMoveViewSet, WarehouseViewSet
 from logistics.api import CarrierViewSet
-from orders.api import SalesChannelViewSet
+from orders.api import OrderViewSet, SalesChannelViewSet
 
 
 class Router(DefaultRouter):
@@ -27,6 +27,7 @@ router.register("warehouses", WarehouseViewSet, basename="warehouse")
 router.register("stock-levels", StockLevelViewSet, basename="stock-level")
 router.register("stock-moves", StockMoveViewSet, basename="stock-move")
 router.register("channels", SalesChannelViewSet, basename="channel")
+router.register("orders", OrderViewSet, basename="order")
 router.register("carriers", CarrierViewSet, basename="carrier")
 router.register("aftersales/teams", ServiceTeamViewSet, basename="team")
 router.register("analytics/targets", KpiTargetViewSet, basename="target")

@@ -257,6 +257,8 @@ SPECTACULAR_SETTINGS = {
         "CustomerTierEnum": "crm.models.Customer.Tier",
         "WarehouseKindEnum": "inventory.models.Warehouse.Kind",
         "SalesChannelKindEnum": "orders.models.SalesChannel.Kind",
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "ReservationStatusEnum": "orders.models.Reservation.Status",
     },
 }
 

@@ -88,8 +88,10 @@ def integration(db):
         response = fetch_token(created["client_id"], created["client_secret"])
         assert response.status_code == 200, response.content
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access_token']}")
+        token = response.json()["access_token"]
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
         client.integration = created
+        client.credentials_token = token
         return client
 
     return make

@@ -27,7 +27,12 @@ def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(key, int):  # a list serializer's errors, by index
+                name = f"{prefix}[{key}]"
+            elif key == "non_field_errors" and prefix:  # about the nested object itself
+                name = prefix
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
             out.update(flatten_errors(value, name))
     elif isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):
