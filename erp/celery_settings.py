@@ -39,6 +39,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.purge_idempotency_keys",
         "schedule": crontab(minute=17),
     },
+    "fill-backorders": {
+        "task": "orders.fill_backorders",
+        "schedule": crontab(minute=7),
+    },
     "check-stock-ledger": {
         "task": "inventory.check_stock_ledger",
         "schedule": crontab(hour=2, minute=30),

@@ -1,5 +1,6 @@
 """Every write to orders and sales channels."""
 
+from orders.services.backorders import backorder_queue, backorders_fill
 from orders.services.channels import ChannelInvalid, channel_create
 from orders.services.errors import OrderConflict, OrderInvalid, StockShortage, TransitionNotAllowed
 from orders.services.intake import LineInput, order_create
@@ -8,6 +9,7 @@ from orders.services.lifecycle import (
     order_confirm,
     order_hold,
     order_release,
+    order_ship,
     order_transition,
 )
 
@@ -18,11 +20,14 @@ __all__ = [
     "OrderInvalid",
     "StockShortage",
     "TransitionNotAllowed",
+    "backorder_queue",
+    "backorders_fill",
     "channel_create",
     "order_cancel",
     "order_confirm",
     "order_create",
     "order_hold",
     "order_release",
+    "order_ship",
     "order_transition",
 ]

@@ -217,3 +217,50 @@ def order_release(*, order: Order, actor=None, reason: str = "") -> Order:
         visible_to_customer=False,
     )
     return order
+
+
+@transaction.atomic
+def order_ship(
+    *, order: Order, actor=None, reference: str = "", reason: str = "", line_numbers=None
+) -> Order:
+    """What is reserved (for all lines, or the given line numbers) leaves the
+    warehouses: reservations are consumed into shipment stock moves. Shipped
+    when every unit has gone, else partially shipped. (Logistics calls this per
+    shipment once it lands.)"""
+    from inventory.services import stock_consume
+
+    with lock_timeout():
+        order = order_for_update(order.pk)
+        lines = {line.pk: line for line in lines_for_update(order.pk)}
+        active = Reservation.objects.filter(
+            order_line__order=order, status=Reservation.Status.ACTIVE
+        )
+        if line_numbers is not None:
+            active = active.filter(order_line__line_no__in=list(line_numbers))
+        active = list(active.select_for_update(of=("self",)).order_by("stock_level_id", "pk"))
+        if not active:
+            raise StockShortage(
+                _("Nothing is reserved for %(number)s to ship.") % {"number": order.number}
+            )
+        for reservation in active:
+            stock_consume(
+                level_id=reservation.stock_level_id,
+                quantity=reservation.quantity,
+                reference=reference or order.number,
+                actor=actor,
+            )
+            line = lines[reservation.order_line_id]
+            line.quantity_shipped += reservation.quantity
+            line.quantity_reserved -= reservation.quantity
+        Reservation.objects.filter(pk__in=[r.pk for r in active]).update(
+            status=Reservation.Status.CONSUMED
+        )
+        OrderLine.objects.bulk_update(lines.values(), ["quantity_shipped", "quantity_reserved"])
+        done = all(line.quantity_shipped >= line.quantity for line in lines.values())
+        order_transition(
+            order=order,
+            to_status=Status.SHIPPED if done else Status.PARTIALLY_SHIPPED,
+            actor=actor,
+            reason=reason,
+        )
+    return order

@@ -158,3 +158,32 @@ def test_plan_is_pure_and_tracks_what_earlier_lines_took():
     assert plans[0].takes == [(1, 4)]
     assert plans[1].takes == [(2, 4)]  # only 1 left in the default: Beijing serves it whole
     assert plans[1].short == 0
+
+
+def test_shipping_consumes_reservations_into_the_ledger(world, stock, place):
+    from django.core.management import call_command
+
+    from inventory.models import StockMove
+    from orders.services import order_ship
+
+    stock("sh", "tea", 10)
+    stock("sh", "cup", 10)
+    order = order_confirm(order=place(("tea", 2), ("cup", 3)))
+    order = order_ship(order=order, line_numbers=[1])
+    assert order.status == S.PARTIALLY_SHIPPED
+    assert levels(world, "tea")["SH01"] == (8, 0)
+    assert levels(world, "cup")["SH01"] == (10, 3)
+    order = order_ship(order=order)
+    assert order.status == S.SHIPPED
+    assert levels(world, "cup")["SH01"] == (7, 0)
+    shipped = StockMove.objects.filter(kind="shipment", reference=order.number)
+    assert sorted(shipped.values_list("quantity", flat=True)) == [-3, -2]
+    assert [
+        (ln.quantity_shipped, ln.quantity_reserved) for ln in order.lines.order_by("line_no")
+    ] == [
+        (2, 0),
+        (3, 0),
+    ]
+    with pytest.raises(StockShortage):
+        order_ship(order=order)
+    call_command("check_stock_ledger")
