@@ -5,7 +5,13 @@ from rest_framework.routers import DefaultRouter
 from aftersales.api import ServiceTeamViewSet
 from analytics.api import KpiTargetViewSet
 from crm.api import CustomerViewSet
-from inventory.api import ProductViewSet, StockLevelViewSet, StockMoveViewSet, WarehouseViewSet
+from inventory.api import (
+    ProductViewSet,
+    StockCountViewSet,
+    StockLevelViewSet,
+    StockMoveViewSet,
+    WarehouseViewSet,
+)
 from logistics.api import CarrierViewSet
 from orders.api import OrderViewSet, SalesChannelViewSet
 
@@ -26,6 +32,7 @@ router.register("products", ProductViewSet, basename="product")
 router.register("warehouses", WarehouseViewSet, basename="warehouse")
 router.register("stock-levels", StockLevelViewSet, basename="stock-level")
 router.register("stock-moves", StockMoveViewSet, basename="stock-move")
+router.register("stock-counts", StockCountViewSet, basename="stock-count")
 router.register("channels", SalesChannelViewSet, basename="channel")
 router.register("orders", OrderViewSet, basename="order")
 router.register("carriers", CarrierViewSet, basename="carrier")

@@ -20,6 +20,7 @@ NAVIGATION = [
             (_("Stock ledger"), "inventory:move-list", "inventory.view_stockmove"),
             (_("Receive goods"), "inventory:receive", "inventory.add_stockmove"),
             (_("Transfer stock"), "inventory:transfer", "inventory.add_stockmove"),
+            (_("Cycle counts"), "inventory:count-list", "inventory.view_stockcount"),
             (_("Warehouses"), "inventory:warehouse-list", "inventory.view_warehouse"),
         ],
     ),

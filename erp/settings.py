@@ -259,6 +259,7 @@ SPECTACULAR_SETTINGS = {
         "SalesChannelKindEnum": "orders.models.SalesChannel.Kind",
         "OrderStatusEnum": "orders.models.Order.Status",
         "ReservationStatusEnum": "orders.models.Reservation.Status",
+        "StockCountStatusEnum": "inventory.models.StockCount.Status",
     },
 }
 

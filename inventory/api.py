@@ -1,19 +1,44 @@
+from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import status
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from erp.core.api.views import CreateReadViewSet, ReadOnlyViewSet
-from inventory.filters import ProductFilter, StockLevelFilter, StockMoveFilter, WarehouseFilter
-from inventory.selectors import product_list, stock_level_list, stock_move_list, warehouse_list
+from inventory.filters import (
+    ProductFilter,
+    StockCountFilter,
+    StockLevelFilter,
+    StockMoveFilter,
+    WarehouseFilter,
+)
+from inventory.selectors import (
+    product_list,
+    stock_count_list,
+    stock_level_list,
+    stock_move_list,
+    warehouse_list,
+)
 from inventory.serializers import (
     ProductCreateSerializer,
     ProductSerializer,
+    StockCountCreateSerializer,
+    StockCountEntriesSerializer,
+    StockCountSerializer,
     StockLevelSerializer,
     StockMoveCreateSerializer,
     StockMoveSerializer,
     WarehouseSerializer,
 )
-from inventory.services import product_create, stock_move_enter
+from inventory.services import (
+    product_create,
+    stock_count_approve,
+    stock_count_cancel,
+    stock_count_open,
+    stock_count_record,
+    stock_count_submit,
+    stock_move_enter,
+)
 
 
 @extend_schema_view(
@@ -144,3 +169,98 @@ class StockMoveViewSet(CreateReadViewSet):
         fields = dict(data.validated_data)
         moves = stock_move_enter(actor=request.user, product=fields.pop("sku"), **fields)
         return Response(StockMoveSerializer(moves, many=True).data, status=status.HTTP_201_CREATED)
+
+
+COUNT_ACTIONS = {
+    "submit": stock_count_submit,
+    "approve": stock_count_approve,
+    "cancel": stock_count_cancel,
+}
+
+
+def _count_action(summary):
+    return extend_schema(
+        summary=summary, tags=["inventory"], request=None, responses={200: StockCountSerializer}
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Cycle counts", tags=["inventory"]),
+    retrieve=extend_schema(
+        summary="One cycle count; book figures are hidden while a blind count is open",
+        tags=["inventory"],
+    ),
+    create=extend_schema(
+        summary="Open a cycle count (all products of the warehouse, or the given SKUs)",
+        tags=["inventory"],
+        request=StockCountCreateSerializer,
+        responses={201: StockCountSerializer},
+    ),
+    count=extend_schema(
+        summary="Enter counted quantities",
+        tags=["inventory"],
+        request=StockCountEntriesSerializer,
+        responses={200: StockCountSerializer},
+    ),
+    submit=_count_action("Submit a fully counted count for approval"),
+    approve=_count_action("Approve and post the variances (by someone other than the submitter)"),
+    cancel=_count_action("Cancel a count"),
+)
+class StockCountViewSet(CreateReadViewSet):
+    scope_domain = "inventory"
+    queryset = stock_count_list()
+    serializer_class = StockCountSerializer
+    filterset_class = StockCountFilter
+    lookup_field = "number"
+    action_permissions = {
+        "count": ["inventory.change_stockcount"],
+        "submit": ["inventory.change_stockcount"],
+        "cancel": ["inventory.change_stockcount"],
+        "approve": ["inventory.approve_stockcount"],
+    }
+
+    def _answer(self, count, code=status.HTTP_200_OK):
+        count = stock_count_list().get(pk=count.pk)
+        return Response(StockCountSerializer(count).data, status=code)
+
+    def create(self, request, *args, **kwargs):
+        data = StockCountCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        count = stock_count_open(
+            warehouse=fields["warehouse"],
+            products=fields.get("skus") or None,
+            blind=fields["blind"],
+            note=fields["note"],
+            actor=request.user,
+        )
+        return self._answer(count, status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def count(self, request, number=None):
+        data = StockCountEntriesSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        count = self.get_object()
+        with transaction.atomic():
+            for entry in data.validated_data["lines"]:
+                stock_count_record(
+                    count=count, product=entry["sku"], counted=entry["counted"], actor=request.user
+                )
+        return self._answer(count)
+
+    def _act(self, name):
+        count = self.get_object()
+        COUNT_ACTIONS[name](count=count, actor=self.request.user)
+        return self._answer(count)
+
+    @action(detail=True, methods=["post"])
+    def submit(self, request, number=None):
+        return self._act("submit")
+
+    @action(detail=True, methods=["post"])
+    def approve(self, request, number=None):
+        return self._act("approve")
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, number=None):
+        return self._act("cancel")

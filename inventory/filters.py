@@ -2,7 +2,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from erp.core.filters import SearchFilter, YesNoFilter
-from inventory.models import Product, StockLevel, StockMove, Warehouse
+from inventory.models import Product, StockCount, StockLevel, StockMove, Warehouse
 
 
 class ProductFilter(django_filters.FilterSet):
@@ -83,3 +83,17 @@ class StockMoveFilter(django_filters.FilterSet):
     class Meta:
         model = StockMove
         fields = ["sku", "warehouse", "kind", "reference", "since", "until"]
+
+
+class StockCountFilter(django_filters.FilterSet):
+    warehouse = django_filters.ModelChoiceFilter(
+        queryset=Warehouse.objects.all(), to_field_name="code", label=_("warehouse")
+    )
+    status = django_filters.ChoiceFilter(choices=StockCount.Status.choices, label=_("status"))
+    ordering = django_filters.OrderingFilter(
+        fields=(("created_at", "created_at"), ("number", "number")), label=_("order by")
+    )
+
+    class Meta:
+        model = StockCount
+        fields = ["warehouse", "status"]

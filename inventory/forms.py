@@ -66,3 +66,33 @@ class TransferForm(forms.Form):
         if data.get("source") and data.get("source") == data.get("destination"):
             self.add_error("destination", _("Choose two different warehouses."))
         return data
+
+
+class CountOpenForm(forms.Form):
+    warehouse = _warehouse_field(_("warehouse"))
+    skus = forms.CharField(
+        label=_("only these products (SKUs or barcodes, one per line)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_("Leave empty to count everything the warehouse holds."),
+    )
+    blind = forms.BooleanField(
+        label=_("blind count (hide expected quantities)"), required=False, initial=True
+    )
+    note = forms.CharField(label=_("note"), max_length=255, required=False)
+
+    def clean_skus(self):
+        products, unknown = [], []
+        for code in self.cleaned_data["skus"].split():
+            product = product_by_code(code)
+            (products.append(product) if product else unknown.append(code))
+        if unknown:
+            raise forms.ValidationError(
+                _("Unknown products: %(codes)s"), params={"codes": ", ".join(unknown)}
+            )
+        return products
+
+
+class CountEntryForm(forms.Form):
+    product = ProductCodeField()
+    counted = forms.IntegerField(label=_("counted"), min_value=0)

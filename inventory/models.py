@@ -224,3 +224,86 @@ class StockMove(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.quantity:+d} {self.product_id}@{self.warehouse_id}"
+
+
+class StockCount(TimeStampedModel):
+    """A cycle count (stocktake) of some or all products of one warehouse."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("counting")  # counters enter quantities
+        SUBMITTED = "submitted", _("awaiting approval")  # every line counted
+        POSTED = "posted", _("posted")  # approved; corrections booked
+        CANCELLED = "cancelled", _("cancelled")
+
+    number = models.CharField(_("number"), max_length=30, unique=True)
+    warehouse = models.ForeignKey(
+        Warehouse, verbose_name=_("warehouse"), on_delete=models.PROTECT, related_name="counts"
+    )
+    blind = models.BooleanField(_("blind count"), default=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    posted_at = models.DateTimeField(_("posted at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("cycle count")
+        verbose_name_plural = _("cycle counts")
+        permissions = [("approve_stockcount", "Can approve and post cycle counts")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class StockCountLine(models.Model):
+    """One product of a count: what the books said, what was found."""
+
+    count = models.ForeignKey(StockCount, on_delete=models.CASCADE, related_name="lines")
+    stock_level = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
+    )
+    expected = models.IntegerField(_("expected"))  # on hand when the count was opened
+    counted = models.IntegerField(_("counted"), null=True, blank=True)
+    # On hand at the moment this line was counted: moves during the count are
+    # the difference to `expected`, and the correction is counted - this.
+    on_hand_at_count = models.IntegerField(null=True, blank=True)
+    counted_at = models.DateTimeField(_("counted at"), null=True, blank=True)
+    counted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    correction = models.IntegerField(_("correction"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["count_id", "product__sku"]
+        constraints = [
+            models.UniqueConstraint(fields=["count", "product"], name="stockcountline_unique"),
+            models.CheckConstraint(
+                condition=Q(counted__isnull=True) | Q(counted__gte=0),
+                name="stockcountline_counted_gte_0",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count_id} {self.product_id}: {self.counted}"
+
+    @property
+    def moved_during_count(self) -> int | None:
+        return None if self.on_hand_at_count is None else self.on_hand_at_count - self.expected
+
+    @property
+    def variance(self) -> int | None:
+        """Found minus what the books said when it was counted (gain > 0, loss < 0)."""
+        if self.counted is None or self.on_hand_at_count is None:
+            return None
+        return self.counted - self.on_hand_at_count

@@ -1,7 +1,18 @@
-from django.db.models import BooleanField, Case, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    F,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
-from inventory.models import Product, StockLevel, StockMove, Warehouse
+from inventory.models import Product, StockCount, StockCountLine, StockLevel, StockMove, Warehouse
 
 
 def product_list() -> QuerySet[Product]:
@@ -48,4 +59,17 @@ def stock_ledger_mismatches() -> QuerySet[StockLevel]:
         .annotate(ledger=Coalesce(Sum("moves__quantity"), Value(0), output_field=IntegerField()))
         .exclude(on_hand=F("ledger"))
         .order_by("pk")
+    )
+
+
+def stock_count_list() -> QuerySet[StockCount]:
+    return StockCount.objects.select_related(
+        "warehouse", "opened_by", "submitted_by", "approved_by"
+    ).prefetch_related(
+        Prefetch(
+            "lines",
+            queryset=StockCountLine.objects.select_related("product", "count").order_by(
+                "product__sku"
+            ),
+        )
     )

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from inventory.models import Product, StockLevel, StockMove, Warehouse
+from inventory.models import Product, StockCount, StockCountLine, StockLevel, StockMove, Warehouse
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -147,3 +147,74 @@ class StockMoveCreateSerializer(serializers.Serializer):
         if attrs["kind"] == "transfer" and "to_warehouse" not in attrs:
             raise serializers.ValidationError({"to_warehouse": ["Needed for a transfer."]})
         return attrs
+
+
+class StockCountLineSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="product.sku")
+    name = serializers.CharField(source="product.name")
+    expected = serializers.SerializerMethodField()
+    moved_during_count = serializers.SerializerMethodField()
+    variance = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StockCountLine
+        fields = [
+            "sku",
+            "name",
+            "expected",
+            "counted",
+            "moved_during_count",
+            "variance",
+            "counted_at",
+            "correction",
+        ]
+
+    def _hidden(self, line) -> bool:
+        # Blind: nobody sees the book figures while counting goes on.
+        return line.count.blind and line.count.status == StockCount.Status.OPEN
+
+    def get_expected(self, line) -> int | None:
+        return None if self._hidden(line) else line.expected
+
+    def get_moved_during_count(self, line) -> int | None:
+        return None if self._hidden(line) else line.moved_during_count
+
+    def get_variance(self, line) -> int | None:
+        return None if self._hidden(line) else line.variance
+
+
+class StockCountSerializer(serializers.ModelSerializer):
+    warehouse = serializers.CharField(source="warehouse.code")
+    lines = StockCountLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = StockCount
+        fields = [
+            "number",
+            "warehouse",
+            "status",
+            "blind",
+            "note",
+            "created_at",
+            "posted_at",
+            "lines",
+        ]
+        read_only_fields = fields
+
+
+class StockCountCreateSerializer(serializers.Serializer):
+    warehouse = serializers.SlugRelatedField(slug_field="code", queryset=Warehouse.objects.all())
+    skus = serializers.SlugRelatedField(
+        slug_field="sku", queryset=Product.objects.all(), many=True, required=False
+    )
+    blind = serializers.BooleanField(default=True)
+    note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class StockCountEntrySerializer(serializers.Serializer):
+    sku = serializers.SlugRelatedField(slug_field="sku", queryset=Product.objects.all())
+    counted = serializers.IntegerField(min_value=0)
+
+
+class StockCountEntriesSerializer(serializers.Serializer):
+    lines = StockCountEntrySerializer(many=True, allow_empty=False)

@@ -1,21 +1,42 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
+from erp.core.errors import DomainError
 from erp.core.forms import ServiceFormView
 from erp.core.views import StaffListView
-from inventory.filters import ProductFilter, StockLevelFilter, StockMoveFilter, WarehouseFilter
-from inventory.forms import ReceiveForm, TransferForm
-from inventory.models import Product
+from erp.core.widgets import style_form
+from inventory.filters import (
+    ProductFilter,
+    StockCountFilter,
+    StockLevelFilter,
+    StockMoveFilter,
+    WarehouseFilter,
+)
+from inventory.forms import CountEntryForm, CountOpenForm, ReceiveForm, TransferForm
+from inventory.models import Product, StockCount
 from inventory.selectors import (
     product_list,
+    stock_count_list,
     stock_level_list,
     stock_move_list,
     warehouse_list,
 )
-from inventory.services import stock_receive, stock_transfer
+from inventory.services import (
+    stock_count_approve,
+    stock_count_cancel,
+    stock_count_open,
+    stock_count_record,
+    stock_count_submit,
+    stock_receive,
+    stock_transfer,
+)
 
 
 class ProductListView(StaffListView):
@@ -185,3 +206,127 @@ class TransferView(ServiceFormView):
 
     def get_success_url_for(self, moves) -> str:
         return reverse("inventory:transfer")
+
+
+class StockCountListView(StaffListView):
+    permission_required = "inventory.view_stockcount"
+    filterset_class = StockCountFilter
+    queryset = stock_count_list()
+    title = _("Cycle counts")
+    columns = [
+        ("number", _("number"), "number"),
+        ("warehouse.code", _("warehouse")),
+        ("status", _("status")),
+        ("blind", _("blind count")),
+        ("created_at", _("opened"), "created_at"),
+        ("posted_at", _("posted at")),
+        ("note", _("note")),
+    ]
+    create_url_name = "inventory:count-create"
+    create_permission = "inventory.add_stockcount"
+    empty_message = _("No cycle counts match these filters.")
+
+    def row_url(self, obj):
+        return reverse("inventory:count-detail", args=[obj.number])
+
+
+class StockCountOpenView(ServiceFormView):
+    permission_required = "inventory.add_stockcount"
+    form_class = CountOpenForm
+    title = _("Open a cycle count")
+    cancel_url_name = "inventory:count-list"
+
+    def perform(self, form):
+        data = form.cleaned_data
+        return stock_count_open(
+            warehouse=data["warehouse"],
+            products=data["skus"] or None,
+            blind=data["blind"],
+            note=data["note"],
+            actor=self.request.user,
+        )
+
+    def get_success_message(self, count) -> str:
+        return _("Cycle count %(number)s opened.") % {"number": count.number}
+
+    def get_success_url_for(self, count) -> str:
+        return reverse("inventory:count-detail", args=[count.number])
+
+
+@login_required
+@permission_required("inventory.view_stockcount", raise_exception=True)
+def stock_count_detail(request, number: str):
+    count = get_object_or_404(stock_count_list(), number=number)
+    entry = style_form(CountEntryForm(request.POST or None, prefix="entry"))
+    can_count = request.user.has_perm("inventory.change_stockcount")
+    if request.method == "POST":
+        if not can_count:
+            raise PermissionDenied
+        if entry.is_valid():
+            try:
+                line = stock_count_record(
+                    count=count,
+                    product=entry.cleaned_data["product"],
+                    counted=entry.cleaned_data["counted"],
+                    actor=request.user,
+                )
+            except DomainError as exc:
+                entry.add_error(exc.field if exc.field in entry.fields else None, exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("%(sku)s: %(counted)s counted.")
+                    % {"sku": line.product.sku, "counted": line.counted},
+                )
+                return redirect("inventory:count-detail", number=count.number)
+    lines = list(count.lines.all())
+    hide_books = count.blind and count.status == StockCount.Status.OPEN
+    return render(
+        request,
+        "inventory/count_detail.html",
+        {
+            "count": count,
+            "lines": lines,
+            "entry": entry,
+            "hide_books": hide_books,
+            "counted": sum(1 for line in lines if line.counted is not None),
+            "can_count": can_count and count.status == StockCount.Status.OPEN,
+            "can_approve": request.user.has_perm("inventory.approve_stockcount")
+            and count.status == StockCount.Status.SUBMITTED,
+            "can_cancel": can_count
+            and count.status in (StockCount.Status.OPEN, StockCount.Status.SUBMITTED),
+        },
+    )
+
+
+COUNT_ACTIONS = {
+    "submit": (
+        "inventory.change_stockcount",
+        stock_count_submit,
+        _("Count submitted for approval."),
+    ),
+    "approve": (
+        "inventory.approve_stockcount",
+        stock_count_approve,
+        _("Count approved; variances posted."),
+    ),
+    "cancel": ("inventory.change_stockcount", stock_count_cancel, _("Count cancelled.")),
+}
+
+
+@login_required
+@require_POST
+def stock_count_action(request, number: str, action: str):
+    if action not in COUNT_ACTIONS:
+        raise Http404
+    permission, service, done = COUNT_ACTIONS[action]
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+    count = get_object_or_404(StockCount, number=number)
+    try:
+        service(count=count, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+    return redirect("inventory:count-detail", number=number)

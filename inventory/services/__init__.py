@@ -6,6 +6,14 @@ from inventory.services.catalog import (
     product_create,
     warehouse_create,
 )
+from inventory.services.counts import (
+    CountError,
+    stock_count_approve,
+    stock_count_cancel,
+    stock_count_open,
+    stock_count_record,
+    stock_count_submit,
+)
 from inventory.services.stock import (
     InsufficientStock,
     StockInvalid,
@@ -19,6 +27,7 @@ from inventory.services.stock import (
 )
 
 __all__ = [
+    "CountError",
     "InsufficientStock",
     "ProductInvalid",
     "StockInvalid",
@@ -26,6 +35,11 @@ __all__ = [
     "product_create",
     "stock_adjust",
     "stock_consume",
+    "stock_count_approve",
+    "stock_count_cancel",
+    "stock_count_open",
+    "stock_count_record",
+    "stock_count_submit",
     "stock_move_enter",
     "stock_receive",
     "stock_release",
