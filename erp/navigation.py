@@ -9,7 +9,11 @@ NAVIGATION = [
     (
         _("Orders"),
         "bi-receipt",
-        [(_("Sales channels"), "orders:channel-list", "orders.view_saleschannel")],
+        [
+            (_("Orders"), "orders:order-list", "orders.view_order"),
+            (_("New order"), "orders:order-create", "orders.add_order"),
+            (_("Sales channels"), "orders:channel-list", "orders.view_saleschannel"),
+        ],
     ),
     (
         _("Inventory"),

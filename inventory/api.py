@@ -4,7 +4,7 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from erp.core.api.views import CreateReadViewSet, ReadOnlyViewSet
+from erp.core.api.views import CreateReadViewSet, CrudViewSet, ReadOnlyViewSet
 from inventory.filters import (
     ProductFilter,
     StockCountFilter,
@@ -29,21 +29,34 @@ from inventory.serializers import (
     StockMoveCreateSerializer,
     StockMoveSerializer,
     WarehouseSerializer,
+    WarehouseWriteSerializer,
 )
 from inventory.services import (
     product_create,
+    product_update,
     stock_count_approve,
     stock_count_cancel,
     stock_count_open,
     stock_count_record,
     stock_count_submit,
     stock_move_enter,
+    warehouse_create,
+    warehouse_update,
 )
 
 
 @extend_schema_view(
     list=extend_schema(summary="List products", tags=["inventory"]),
     retrieve=extend_schema(summary="One product", tags=["inventory"]),
+    partial_update=extend_schema(
+        summary="Change a product", tags=["inventory"], request=ProductCreateSerializer
+    ),
+    update=extend_schema(
+        summary="Replace a product's details", tags=["inventory"], request=ProductCreateSerializer
+    ),
+    destroy=extend_schema(
+        summary="Delete a product never used (409 otherwise)", tags=["inventory"]
+    ),
     create=extend_schema(
         summary="Create a product",
         tags=["inventory"],
@@ -65,30 +78,69 @@ from inventory.services import (
         ],
     ),
 )
-class ProductViewSet(CreateReadViewSet):
+class ProductViewSet(CrudViewSet):
     scope_domain = "inventory"
     queryset = product_list()
     serializer_class = ProductSerializer
+    write_serializer_class = ProductCreateSerializer
     filterset_class = ProductFilter
     lookup_field = "sku"
 
     def create(self, request, *args, **kwargs):
         data = ProductCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        product = product_create(**data.validated_data)
+        fields = dict(data.validated_data)
+        fields.pop("active", None)
+        product = product_create(**fields)
         return Response(ProductSerializer(product).data, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, instance, changes):
+        if changes.get("sku", instance.sku) == instance.sku:
+            changes.pop("sku", None)
+        return product_update(product=instance, **changes)
 
 
 @extend_schema_view(
     list=extend_schema(summary="List warehouses", tags=["inventory"]),
     retrieve=extend_schema(summary="One warehouse", tags=["inventory"]),
+    create=extend_schema(
+        summary="Create a warehouse",
+        tags=["inventory"],
+        request=WarehouseWriteSerializer,
+        responses={201: WarehouseSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Change a warehouse", tags=["inventory"], request=WarehouseWriteSerializer
+    ),
+    update=extend_schema(
+        summary="Replace a warehouse's details",
+        tags=["inventory"],
+        request=WarehouseWriteSerializer,
+    ),
+    destroy=extend_schema(
+        summary="Delete a warehouse never used (409 otherwise)", tags=["inventory"]
+    ),
 )
-class WarehouseViewSet(ReadOnlyViewSet):
+class WarehouseViewSet(CrudViewSet):
     scope_domain = "inventory"
     queryset = warehouse_list()
     serializer_class = WarehouseSerializer
+    write_serializer_class = WarehouseWriteSerializer
     filterset_class = WarehouseFilter
     lookup_field = "code"
+
+    def create(self, request, *args, **kwargs):
+        data = WarehouseWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        fields.pop("active", None)
+        warehouse = warehouse_create(**fields)
+        return Response(WarehouseSerializer(warehouse).data, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, instance, changes):
+        if changes.get("code", instance.code) == instance.code:
+            changes.pop("code", None)
+        return warehouse_update(warehouse=instance, **changes)
 
 
 @extend_schema_view(

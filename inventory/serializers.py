@@ -51,6 +51,7 @@ class ProductCreateSerializer(serializers.Serializer):
     reorder_point = serializers.IntegerField(min_value=0, default=0)
     safety_stock = serializers.IntegerField(min_value=0, default=0)
     reorder_quantity = serializers.IntegerField(min_value=0, default=0)
+    active = serializers.BooleanField(required=False)
 
 
 class WarehouseSerializer(serializers.ModelSerializer):
@@ -218,3 +219,17 @@ class StockCountEntrySerializer(serializers.Serializer):
 
 class StockCountEntriesSerializer(serializers.Serializer):
     lines = StockCountEntrySerializer(many=True, allow_empty=False)
+
+
+class WarehouseWriteSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=20)
+    name = serializers.CharField(max_length=100)
+    kind = serializers.ChoiceField(choices=Warehouse.Kind.choices, default=Warehouse.Kind.REGIONAL)
+    province = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    city = serializers.CharField(max_length=50)
+    address = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-90, max_value=90)
+    longitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-180, max_value=180
+    )
+    active = serializers.BooleanField(required=False)

@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from erp.core.api.errors import error_body, flatten_errors
-from erp.core.api.views import CreateReadViewSet, ReadOnlyViewSet
+from erp.core.api.views import CreateReadViewSet, CrudViewSet
 from erp.core.errors import DomainError
 from orders.filters import OrderFilter, SalesChannelFilter
 from orders.selectors import channel_list, order_detail, order_list
@@ -20,8 +20,17 @@ from orders.serializers import (
     OrderDetailSerializer,
     OrderListSerializer,
     SalesChannelSerializer,
+    SalesChannelWriteSerializer,
 )
-from orders.services import order_cancel, order_confirm, order_create, order_hold, order_release
+from orders.services import (
+    channel_create,
+    channel_update,
+    order_cancel,
+    order_confirm,
+    order_create,
+    order_hold,
+    order_release,
+)
 
 ORDER_EXAMPLE = {
     "channel": "TMALL",
@@ -45,13 +54,42 @@ ORDER_EXAMPLE = {
 @extend_schema_view(
     list=extend_schema(summary="List sales channels", tags=["orders"]),
     retrieve=extend_schema(summary="One sales channel", tags=["orders"]),
+    create=extend_schema(
+        summary="Create a sales channel",
+        tags=["orders"],
+        request=SalesChannelWriteSerializer,
+        responses={201: SalesChannelSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Change a sales channel", tags=["orders"], request=SalesChannelWriteSerializer
+    ),
+    update=extend_schema(
+        summary="Replace a sales channel's settings",
+        tags=["orders"],
+        request=SalesChannelWriteSerializer,
+    ),
+    destroy=extend_schema(summary="Delete a channel never used (409 otherwise)", tags=["orders"]),
 )
-class SalesChannelViewSet(ReadOnlyViewSet):
+class SalesChannelViewSet(CrudViewSet):
     scope_domain = "orders"
     queryset = channel_list()
     serializer_class = SalesChannelSerializer
+    write_serializer_class = SalesChannelWriteSerializer
     filterset_class = SalesChannelFilter
     lookup_field = "code"
+
+    def create(self, request, *args, **kwargs):
+        data = SalesChannelWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        fields.pop("active", None)
+        channel = channel_create(**fields)
+        return Response(SalesChannelSerializer(channel).data, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, instance, changes):
+        if changes.get("code", instance.code) == instance.code:
+            changes.pop("code", None)
+        return channel_update(channel=instance, **changes)
 
 
 ACTIONS = {

@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from inventory.models import Product
+from inventory.models import Product, Warehouse
 from orders.models import Order, OrderEvent, OrderLine, Reservation, SalesChannel
 from orders.services import LineInput
 
@@ -23,6 +23,18 @@ class SalesChannelSerializer(serializers.ModelSerializer):
             "active",
         ]
         read_only_fields = fields
+
+
+class SalesChannelWriteSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=20)
+    name = serializers.CharField(max_length=100)
+    kind = serializers.ChoiceField(choices=SalesChannel.Kind.choices)
+    default_warehouse = serializers.SlugRelatedField(
+        slug_field="code", queryset=Warehouse.objects.all(), required=False, allow_null=True
+    )
+    auto_confirm = serializers.BooleanField(default=False)
+    allow_backorder = serializers.BooleanField(default=False)
+    active = serializers.BooleanField(required=False)
 
 
 class CustomerRefSerializer(serializers.Serializer):

@@ -5,4 +5,12 @@ from orders import views
 app_name = "orders"
 urlpatterns = [
     path("channels/", views.SalesChannelListView.as_view(), name="channel-list"),
+    path("orders/", views.OrderListView.as_view(), name="order-list"),
+    path("orders/new/", views.OrderCreateView.as_view(), name="order-create"),
+    path("orders/<str:number>/", views.order_detail_view, name="order-detail"),
+    path(
+        "orders/<str:number>/<str:action>/",
+        views.order_action,
+        name="order-action",
+    ),
 ]

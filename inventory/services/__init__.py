@@ -4,7 +4,9 @@ from inventory.services.catalog import (
     ProductInvalid,
     gtin_is_valid,
     product_create,
+    product_update,
     warehouse_create,
+    warehouse_update,
 )
 from inventory.services.counts import (
     CountError,
@@ -33,6 +35,7 @@ __all__ = [
     "StockInvalid",
     "gtin_is_valid",
     "product_create",
+    "product_update",
     "stock_adjust",
     "stock_consume",
     "stock_count_approve",
@@ -46,4 +49,5 @@ __all__ = [
     "stock_reserve",
     "stock_transfer",
     "warehouse_create",
+    "warehouse_update",
 ]

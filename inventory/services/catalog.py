@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from erp.core.errors import DomainError
+from erp.core.updates import fields_update
 from inventory.models import Product
 
 
@@ -113,3 +114,53 @@ def warehouse_create(
         latitude=latitude,
         longitude=longitude,
     )
+
+
+PRODUCT_EDITABLE = {
+    "name",
+    "barcode",
+    "unit",
+    "category",
+    "weight_kg",
+    "volume_m3",
+    "list_price",
+    "reorder_point",
+    "safety_stock",
+    "reorder_quantity",
+    "active",
+}
+WAREHOUSE_EDITABLE = {
+    "name",
+    "kind",
+    "province",
+    "city",
+    "address",
+    "latitude",
+    "longitude",
+    "active",
+}
+
+
+@transaction.atomic
+def product_update(*, product: Product, **changes) -> Product:
+    """Change a product's details. Its cost follows receipts, never an edit."""
+    if "barcode" in changes:
+        barcode = (changes["barcode"] or "").strip() or None
+        if barcode is not None and not gtin_is_valid(barcode):
+            raise ProductInvalid(
+                _("Enter a valid EAN-13/GTIN barcode (digits with a correct check digit)."),
+                field="barcode",
+            )
+        if barcode and Product.objects.filter(barcode=barcode).exclude(pk=product.pk).exists():
+            raise ProductInvalid(_("Another product has this barcode."), field="barcode")
+        changes["barcode"] = barcode
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    return fields_update(product, changes, allowed=PRODUCT_EDITABLE)
+
+
+@transaction.atomic
+def warehouse_update(*, warehouse, **changes):
+    from inventory.models import Warehouse
+
+    warehouse = Warehouse.objects.select_for_update().get(pk=warehouse.pk)
+    return fields_update(warehouse, changes, allowed=WAREHOUSE_EDITABLE)

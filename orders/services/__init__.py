@@ -1,7 +1,7 @@
 """Every write to orders and sales channels."""
 
 from orders.services.backorders import backorder_queue, backorders_fill
-from orders.services.channels import ChannelInvalid, channel_create
+from orders.services.channels import ChannelInvalid, channel_create, channel_update
 from orders.services.errors import OrderConflict, OrderInvalid, StockShortage, TransitionNotAllowed
 from orders.services.intake import LineInput, order_create
 from orders.services.lifecycle import (
@@ -23,6 +23,7 @@ __all__ = [
     "backorder_queue",
     "backorders_fill",
     "channel_create",
+    "channel_update",
     "order_cancel",
     "order_confirm",
     "order_create",

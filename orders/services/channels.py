@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from erp.core.errors import DomainError
+from erp.core.updates import fields_update
 from orders.models import SalesChannel
 
 
@@ -33,3 +34,19 @@ def channel_create(
         auto_confirm=auto_confirm,
         allow_backorder=allow_backorder,
     )
+
+
+CHANNEL_EDITABLE = {
+    "name",
+    "kind",
+    "default_warehouse",
+    "auto_confirm",
+    "allow_backorder",
+    "active",
+}
+
+
+@transaction.atomic
+def channel_update(*, channel: SalesChannel, **changes) -> SalesChannel:
+    channel = SalesChannel.objects.select_for_update().get(pk=channel.pk)
+    return fields_update(channel, changes, allowed=CHANNEL_EDITABLE)

@@ -49,7 +49,7 @@ def test_full_count_posts_variances_and_accounts_for_moves_during_the_count(shel
     ) == (20, 4, 1)
     assert lines["TEA-1"].variance == -1 and lines["PEN-1"].variance == 0
 
-    with pytest.raises(CountError, match="someone other"):
+    with pytest.raises(CountError, match="提交人以外"):
         stock_count_approve(count=count, actor=counter)
     stock_count_approve(count=count, actor=manager)
     assert (on_hand(shelf, "TEA-1"), on_hand(shelf, "CUP-1"), on_hand(shelf, "PEN-1")) == (
@@ -71,7 +71,7 @@ def test_partial_count_and_rules(shelf, make_user):
         stock_count_record(count=count, product=shelf["cup"], counted=1)  # not in this count
     with pytest.raises(CountError):
         stock_count_record(count=count, product=shelf["tea"], counted=-1)
-    with pytest.raises(CountError, match="not counted"):
+    with pytest.raises(CountError, match="未盘点"):
         stock_count_submit(count=count)
     stock_count_cancel(count=count)
     stock_count_open(warehouse=shelf["sh"])  # the warehouse is free again

@@ -77,6 +77,39 @@ class ReadOnlyViewSet(ThrottleFirstMixin, IdempotentMixin, viewsets.ReadOnlyMode
     selector), `serializer_class` and `filterset_class`."""
 
 
+class CrudViewSet(
+    ThrottleFirstMixin,
+    IdempotentMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
+    """Create, read, update (PUT/PATCH) and delete; subclasses route each to a
+    service: `create`, `perform_update(instance, changes)`, and deletion via
+    erp.core.updates.delete_unused (409 when the record is in use)."""
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        instance = self.get_object()
+        data = self.get_write_serializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        instance = self.perform_update(instance, dict(data.validated_data))
+        return Response(self.get_serializer(instance).data)
+
+    def destroy(self, request, *args, **kwargs):
+        from erp.core.updates import delete_unused
+
+        delete_unused(self.get_object())
+        return Response(status=204)
+
+    def get_write_serializer(self, **kwargs):
+        return self.write_serializer_class(**kwargs)
+
+    def perform_update(self, instance, changes):
+        raise NotImplementedError
+
+
 class CreateReadViewSet(
     ThrottleFirstMixin, IdempotentMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
 ):
