@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from erp.core.models import TimeStampedModel
@@ -206,9 +207,9 @@ class Reservation(TimeStampedModel):
     """Units of a stock level held for an order line."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("active")  # held in the warehouse for the line
-        CONSUMED = "consumed", _("consumed")  # shipped
-        RELEASED = "released", _("released")  # given back (cancelled, reallocated)
+        ACTIVE = "active", pgettext_lazy("reservation", "active")  # held for the line
+        CONSUMED = "consumed", pgettext_lazy("reservation", "consumed")  # shipped
+        RELEASED = "released", pgettext_lazy("reservation", "released")  # given back
 
     order_line = models.ForeignKey(
         OrderLine,
