@@ -32,6 +32,7 @@ class AuditEvent(models.Model):
             _("not authenticated"),
         )  # API call without valid credentials (401)
         TOKEN_ISSUED = "token_issued", _("token issued")  # an integration got an access token
+        EXPORT = "export", _("export")  # a staff user downloaded a list as a file
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, db_index=True)
     user = models.ForeignKey(
