@@ -34,8 +34,12 @@ def test_xlsx_export_of_the_stock_list(role_client):
     from inventory.services import stock_receive
     from tests.factories import ProductFactory, WarehouseFactory
 
-    stock_receive(warehouse=WarehouseFactory(code="SH01"), product=ProductFactory(sku="TEA-1"), quantity=7)
-    response = role_client("warehouse").get("/inventory/stock/?export=xlsx", HTTP_ACCEPT_LANGUAGE="en")
+    stock_receive(
+        warehouse=WarehouseFactory(code="SH01"), product=ProductFactory(sku="TEA-1"), quantity=7
+    )
+    response = role_client("warehouse").get(
+        "/inventory/stock/?export=xlsx", HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))

@@ -4,15 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0002_role_groups'),
+        ("core", "0002_role_groups"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='kind',
-            field=models.CharField(choices=[('login', 'login'), ('logout', 'logout'), ('login_failed', 'login failed'), ('locked_out', 'locked out'), ('denied', 'access denied'), ('unauthenticated', 'not authenticated'), ('token_issued', 'token issued'), ('export', 'export')], db_index=True, max_length=20, verbose_name='kind'),
+            model_name="auditevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("login", "login"),
+                    ("logout", "logout"),
+                    ("login_failed", "login failed"),
+                    ("locked_out", "locked out"),
+                    ("denied", "access denied"),
+                    ("unauthenticated", "not authenticated"),
+                    ("token_issued", "token issued"),
+                    ("export", "export"),
+                ],
+                db_index=True,
+                max_length=20,
+                verbose_name="kind",
+            ),
         ),
     ]
