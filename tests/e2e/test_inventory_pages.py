@@ -95,3 +95,5 @@ def test_blind_cycle_count_by_scanner_then_approved_by_another(browser, live_ser
     boss.click("#approve-count")
     expect(boss.locator("#count-status")).to_have_text(re.compile("已过账"))
     assert StockLevel.objects.get(warehouse=sh, product=tea).on_hand == 9
+    for page in (counter, boss):
+        page.context.close()
