@@ -86,17 +86,10 @@ class ProductViewSet(CrudViewSet):
     filterset_class = ProductFilter
     lookup_field = "sku"
 
-    def create(self, request, *args, **kwargs):
-        data = ProductCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
-        fields.pop("active", None)
-        product = product_create(**fields)
-        return Response(ProductSerializer(product).data, status=status.HTTP_201_CREATED)
+    def create_service(self, **fields):
+        return product_create(**fields)
 
-    def perform_update(self, instance, changes):
-        if changes.get("sku", instance.sku) == instance.sku:
-            changes.pop("sku", None)
+    def update_service(self, instance, **changes):
         return product_update(product=instance, **changes)
 
 
@@ -129,17 +122,10 @@ class WarehouseViewSet(CrudViewSet):
     filterset_class = WarehouseFilter
     lookup_field = "code"
 
-    def create(self, request, *args, **kwargs):
-        data = WarehouseWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
-        fields.pop("active", None)
-        warehouse = warehouse_create(**fields)
-        return Response(WarehouseSerializer(warehouse).data, status=status.HTTP_201_CREATED)
+    def create_service(self, **fields):
+        return warehouse_create(**fields)
 
-    def perform_update(self, instance, changes):
-        if changes.get("code", instance.code) == instance.code:
-            changes.pop("code", None)
+    def update_service(self, instance, **changes):
         return warehouse_update(warehouse=instance, **changes)
 
 

@@ -78,17 +78,10 @@ class SalesChannelViewSet(CrudViewSet):
     filterset_class = SalesChannelFilter
     lookup_field = "code"
 
-    def create(self, request, *args, **kwargs):
-        data = SalesChannelWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
-        fields.pop("active", None)
-        channel = channel_create(**fields)
-        return Response(SalesChannelSerializer(channel).data, status=status.HTTP_201_CREATED)
+    def create_service(self, **fields):
+        return channel_create(**fields)
 
-    def perform_update(self, instance, changes):
-        if changes.get("code", instance.code) == instance.code:
-            changes.pop("code", None)
+    def update_service(self, instance, **changes):
         return channel_update(channel=instance, **changes)
 
 

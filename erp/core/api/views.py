@@ -85,16 +85,40 @@ class CrudViewSet(
     mixins.DestroyModelMixin,
     viewsets.ReadOnlyModelViewSet,
 ):
-    """Create, read, update (PUT/PATCH) and delete; subclasses route each to a
-    service: `create`, `perform_update(instance, changes)`, and deletion via
-    erp.core.updates.delete_unused (409 when the record is in use)."""
+    """Create, read, update (PUT/PATCH) and delete through services.
+
+    Subclasses set `write_serializer_class`, `create_service(**fields)` and
+    `update_service(instance, **changes)`; deletion goes through
+    erp.core.updates.delete_unused (409 when the record is in use). A record's
+    key (`lookup_field`) cannot be changed.
+    """
+
+    write_serializer_class = None
+
+    def create_service(self, **fields):
+        raise NotImplementedError
+
+    def update_service(self, instance, **changes):
+        raise NotImplementedError
+
+    def create(self, request, *args, **kwargs):
+        data = self.write_serializer_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        fields.pop("active", None)  # new records start active
+        instance = self.create_service(**fields)
+        return Response(self.get_serializer(instance).data, status=201)
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
         instance = self.get_object()
-        data = self.get_write_serializer(data=request.data, partial=partial)
+        data = self.write_serializer_class(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
-        instance = self.perform_update(instance, dict(data.validated_data))
+        changes = dict(data.validated_data)
+        key = self.lookup_field
+        if key in changes and changes[key] == getattr(instance, key):
+            del changes[key]  # a PUT repeats the key; only a different one is refused
+        instance = self.update_service(instance, **changes)
         return Response(self.get_serializer(instance).data)
 
     def destroy(self, request, *args, **kwargs):
@@ -102,12 +126,6 @@ class CrudViewSet(
 
         delete_unused(self.get_object())
         return Response(status=204)
-
-    def get_write_serializer(self, **kwargs):
-        return self.write_serializer_class(**kwargs)
-
-    def perform_update(self, instance, changes):
-        raise NotImplementedError
 
 
 class CreateReadViewSet(
