@@ -12,6 +12,7 @@ NAVIGATION = [
         [
             (_("Orders"), "orders:order-list", "orders.view_order"),
             (_("New order"), "orders:order-create", "orders.add_order"),
+            (_("Import orders"), ("import", "orders"), "orders.add_order"),
             (_("Sales channels"), "orders:channel-list", "orders.view_saleschannel"),
         ],
     ),
@@ -25,6 +26,8 @@ NAVIGATION = [
             (_("Receive goods"), "inventory:receive", "inventory.add_stockmove"),
             (_("Transfer stock"), "inventory:transfer", "inventory.add_stockmove"),
             (_("Cycle counts"), "inventory:count-list", "inventory.view_stockcount"),
+            (_("Import products"), ("import", "products"), "inventory.add_product"),
+            (_("Import stock receipts"), ("import", "stock"), "inventory.add_stockmove"),
             (_("Warehouses"), "inventory:warehouse-list", "inventory.view_warehouse"),
         ],
     ),
@@ -56,13 +59,20 @@ NAVIGATION = [
 ]
 
 
+def _url(target) -> str:
+    if isinstance(target, tuple):
+        name, *args = target
+        return reverse(name, args=args)
+    return reverse(target)
+
+
 def sections_for(user) -> list[dict]:
     if not user.is_authenticated:
         return []
     sections = []
     for label, icon, entries in NAVIGATION:
         items = [
-            {"label": item_label, "url": reverse(url_name)}
+            {"label": item_label, "url": _url(url_name)}
             for item_label, url_name, perm in entries
             if user.has_perm(perm)
         ]

@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from oauth2_provider import views as oauth_views
 
-from erp import views
+from erp import imports, views
 from erp.core import views as core_views
 
 handler400 = core_views.bad_request
@@ -24,6 +24,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("audit/", views.AuditLogView.as_view(), name="audit-log"),
+    path("imports/<str:kind>/", imports.import_page, name="import"),
+    path("imports/<str:kind>/template.csv", imports.import_template, name="import-template"),
     path("orders/", include("orders.urls")),
     path("inventory/", include("inventory.urls")),
     path("logistics/", include("logistics.urls")),
