@@ -25,7 +25,16 @@ def phone_normalise(phone: str) -> str:
         return ""
     if not _PHONE_RE.match(phone):
         raise CustomerInvalid(_("Enter a valid phone number."), field="phone")
-    return ("+" if phone.startswith("+") else "") + re.sub(r"\D", "", phone)
+    digits = re.sub(r"\D", "", phone)
+    # A mainland mobile written with the country code is the same number.
+    for prefix in ("0086", "86"):
+        if (
+            digits.startswith(prefix)
+            and len(digits) == len(prefix) + 11
+            and digits[len(prefix)] == "1"
+        ):
+            return digits[len(prefix) :]
+    return ("+" if phone.startswith("+") else "") + digits
 
 
 @transaction.atomic
@@ -94,7 +103,15 @@ def customer_match_or_create(
     email_n = (email or "").strip().lower()
     if not phone_n and not email_n:
         raise CustomerInvalid(_("Give a phone number or an e-mail address."), field="phone")
-    advisory_lock(f"customer:{phone_n or email_n}")
+    # Lock every key the buyer may be matched by, in one order, so two orders of
+    # one new buyer (one with phone and e-mail, one with only the e-mail) wait
+    # for each other instead of creating the buyer twice.
+    for key in sorted(
+        k
+        for k in (f"phone:{phone_n}" if phone_n else "", f"email:{email_n}" if email_n else "")
+        if k
+    ):
+        advisory_lock(f"customer:{key}")
     match = None
     if phone_n:
         match = Customer.objects.filter(phone=phone_n).order_by("pk").first()

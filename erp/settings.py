@@ -279,6 +279,8 @@ ORDER_PRIORITY_WEIGHTS = {
     "tier": env.float("ORDER_PRIORITY_TIER", default=1.0),
     "margin": env.float("ORDER_PRIORITY_MARGIN", default=0.5),
 }
+# How long a request waits for a row lock before answering 409 lock_timeout.
+LOCK_TIMEOUT_MS = env.int("LOCK_TIMEOUT_MS", default=5000)
 # An unshipped order is "at risk" this many days before its promised date.
 ORDER_AT_RISK_DAYS = env.int("ORDER_AT_RISK_DAYS", default=3)
 

@@ -146,7 +146,8 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     Order.Status.SHIPPED: {Order.Status.DELIVERED},
     Order.Status.DELIVERED: {Order.Status.COMPLETED},
     Order.Status.COMPLETED: set(),
-    # Released back to the status it was held in (Order.held_from), or cancelled.
+    # Only back to the status it was held in (Order.held_from), or cancelled if
+    # that status could be: order_transition narrows this set per order.
     Order.Status.ON_HOLD: {
         Order.Status.PENDING,
         Order.Status.CONFIRMED,
@@ -249,6 +250,7 @@ class OrderEvent(models.Model):
         ALLOCATED = "allocated", _("stock allocated")
         BACKORDERED = "backordered", _("backordered")
         BACKORDER_FILLED = "backorder_filled", _("backorder filled")
+        SHIPMENT = "shipment", _("shipment")  # goods left; the status may stay the same
         RELEASED = "released", _("reservations released")
         NOTE = "note", _("note")
 

@@ -79,6 +79,13 @@ class OrderLineInputSerializer(serializers.Serializer):
         max_digits=12, decimal_places=2, min_value=Decimal("0"), default=Decimal("0")
     )
 
+    def validate(self, attrs):
+        if attrs["discount"] > attrs["unit_price"] * attrs["quantity"]:
+            raise serializers.ValidationError(
+                {"discount": [_("The discount cannot exceed the line's value.")]}
+            )
+        return attrs
+
 
 class OrderCreateSerializer(serializers.Serializer):
     channel = serializers.SlugRelatedField(slug_field="code", queryset=SalesChannel.objects.all())

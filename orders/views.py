@@ -13,9 +13,10 @@ from erp.core.views import StaffListView
 from erp.core.widgets import style_form
 from orders.filters import OrderFilter, SalesChannelFilter
 from orders.forms import PRODUCT_DATALIST_ID, OrderEntryForm, OrderLineFormSet, product_options
-from orders.models import ALLOWED_TRANSITIONS, Order
+from orders.models import Order
 from orders.selectors import channel_list, order_detail, order_list
 from orders.services import order_cancel, order_confirm, order_create, order_hold, order_release
+from orders.services.lifecycle import allowed_targets
 
 Status = Order.Status
 
@@ -109,18 +110,18 @@ ACTIONS = {
 
 
 def available_actions(order: Order) -> list[dict]:
-    """The actions the transition table allows from the order's status.
-
-    A held order goes on with "release" (to where it was held) rather than
-    being confirmed past the hold.
-    """
-    allowed = ALLOWED_TRANSITIONS[order.status]
+    """The actions the lifecycle allows from the order's status (the same rule
+    the services apply): confirm a pending order, hold, release a held order to
+    where it was, cancel."""
+    allowed = allowed_targets(order)
     names = []
     if order.status == Status.ON_HOLD:
-        if (order.held_from or Status.PENDING) in allowed:
-            names.append("release")
+        names.append("release")
     else:
-        names += [name for name in ("confirm", "hold") if ACTIONS[name]["to"] in allowed]
+        if order.status == Status.PENDING:
+            names.append("confirm")
+        if Status.ON_HOLD in allowed:
+            names.append("hold")
     if Status.CANCELLED in allowed:
         names.append("cancel")
     return [{"name": name, **ACTIONS[name]} for name in names]

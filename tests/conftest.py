@@ -14,6 +14,7 @@ ROLES = [
     "admin",
     "order_clerk",
     "warehouse",
+    "warehouse_manager",
     "dispatcher",
     "aftersales_agent",
     "account_manager",

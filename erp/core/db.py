@@ -2,6 +2,7 @@
 
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.db import OperationalError, connection
 from django.utils.translation import gettext as _
 
@@ -9,9 +10,12 @@ from erp.core.errors import LockTimeout
 
 
 @contextmanager
-def lock_timeout(milliseconds: int = 5000):
-    """Inside a transaction: wait at most this long for a row lock (PostgreSQL);
-    a timeout becomes LockTimeout (409 in the API, a retry in a task)."""
+def lock_timeout(milliseconds: int | None = None):
+    """Inside a transaction: wait at most this long (default LOCK_TIMEOUT_MS) for
+    a row lock (PostgreSQL); a timeout becomes LockTimeout (409 in the API, a
+    retry in a task)."""
+    if milliseconds is None:
+        milliseconds = settings.LOCK_TIMEOUT_MS
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL lock_timeout = %s", [f"{int(milliseconds)}ms"])

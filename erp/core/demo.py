@@ -12,6 +12,7 @@ DEMO_STAFF = [
     ("admin", "张", "伟", [Role.ADMIN]),
     ("clerk", "李", "娜", [Role.ORDER_CLERK]),
     ("warehouse", "王", "强", [Role.WAREHOUSE]),
+    ("whmanager", "孙", "杰", [Role.WAREHOUSE_MANAGER]),
     ("dispatcher", "刘", "洋", [Role.DISPATCHER]),
     ("agent", "陈", "静", [Role.AFTERSALES_AGENT]),
     ("agent2", "杨", "磊", [Role.AFTERSALES_AGENT]),

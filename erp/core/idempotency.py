@@ -125,9 +125,13 @@ def idempotency_claim(*, scope: str, key: str, fingerprint: str) -> IdempotencyK
 
 def idempotency_complete(*, claim: IdempotencyKey, response) -> None:
     """Store the response of a claimed request; a server error frees the key."""
-    if response.status_code >= 500 or not hasattr(response, "data"):
-        # A server error may succeed on retry; a non-DRF response (a file, a
-        # redirect) cannot be replayed faithfully: either way, free the key.
+    if (
+        response.status_code >= 500
+        or not hasattr(response, "data")
+        or _error_code(response.data) in RETRYABLE_CODES
+    ):
+        # A server error or a busy lock may succeed on retry; a non-DRF response
+        # (a file, a redirect) cannot be replayed faithfully: free the key.
         idempotency_release(claim=claim)
         return
     data = response.data
@@ -138,6 +142,15 @@ def idempotency_complete(*, claim: IdempotencyKey, response) -> None:
     claim.response_body = body
     claim.response_headers = headers
     claim.save(update_fields=["state", "status_code", "response_body", "response_headers"])
+
+
+RETRYABLE_CODES = {"lock_timeout"}
+
+
+def _error_code(data) -> str | None:
+    if isinstance(data, dict) and isinstance(data.get("error"), dict):
+        return data["error"].get("code")
+    return None
 
 
 def idempotency_release(*, claim: IdempotencyKey) -> None:

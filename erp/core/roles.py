@@ -16,6 +16,7 @@ class Role(models.TextChoices):
     ADMIN = "admin", pgettext_lazy("role", "admin")
     ORDER_CLERK = "order_clerk", pgettext_lazy("role", "order clerk")
     WAREHOUSE = "warehouse", pgettext_lazy("role", "warehouse")
+    WAREHOUSE_MANAGER = "warehouse_manager", pgettext_lazy("role", "warehouse manager")
     DISPATCHER = "dispatcher", pgettext_lazy("role", "dispatcher")
     AFTERSALES_AGENT = "aftersales_agent", pgettext_lazy("role", "after-sales agent")
     ACCOUNT_MANAGER = "account_manager", pgettext_lazy("role", "account manager")
@@ -37,6 +38,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "logistics.view_*",
     ],
     Role.WAREHOUSE: [
+        "inventory.*",
+        "orders.view_*",
+        "logistics.view_*",
+    ],
+    Role.WAREHOUSE_MANAGER: [
         "inventory.*",
         "orders.view_*",
         "logistics.view_*",
@@ -63,6 +69,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.ANALYST: [f"{app}.view_*" for app in DOMAIN_APPS] + ["analytics.*"],
 }
 
+# Permissions a role must not hold even where a pattern above matches: counts
+# are approved by a warehouse manager, not by the staff who count.
+ROLE_EXCLUSIONS: dict[str, set[str]] = {
+    Role.WAREHOUSE: {"inventory.approve_stockcount"},
+}
+
 # Historical models (simple-history) get their own permissions; nobody but the
 # admin role needs them.
 _EXCLUDED_CODENAME_PREFIXES = ("add_historical", "change_historical", "delete_historical")
@@ -75,6 +87,8 @@ def permissions_for_role(role: str, permissions) -> list:
     for perm in permissions:
         name = f"{perm.content_type.app_label}.{perm.codename}"
         if role != Role.ADMIN and perm.codename.startswith(_EXCLUDED_CODENAME_PREFIXES):
+            continue
+        if name in ROLE_EXCLUSIONS.get(role, ()):
             continue
         if any(fnmatchcase(name, pattern) for pattern in patterns):
             chosen.append(perm)

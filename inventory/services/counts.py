@@ -129,17 +129,18 @@ def stock_count_submit(*, count: StockCount, actor=None) -> StockCount:
 def stock_count_approve(*, count: StockCount, actor) -> StockCount:
     """Approve a submitted count and post its variances as count corrections.
 
-    Someone other than the person who submitted it must approve.
+    Someone who neither opened, counted nor submitted it must approve.
     """
     count = _locked_count(count)
     if count.status != Status.SUBMITTED:
         raise CountError(_("Only a submitted count can be approved."), field="status")
-    if (
-        count.submitted_by_id is not None
-        and actor is not None
-        and count.submitted_by_id == actor.pk
-    ):
-        raise CountError(_("A count must be approved by someone other than who submitted it."))
+    involved = {count.opened_by_id, count.submitted_by_id} | set(
+        count.lines.exclude(counted_by=None).values_list("counted_by_id", flat=True)
+    )
+    if actor is not None and actor.pk in involved - {None}:
+        raise CountError(
+            _("A count must be approved by someone who did not open, count or submit it.")
+        )
     lines = list(count.lines.select_related("product").order_by("stock_level_id"))
     for line in lines:
         line.correction = line.counted - line.on_hand_at_count

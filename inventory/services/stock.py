@@ -86,13 +86,15 @@ def _check_quantity(quantity) -> int:
 
 
 def _announce_receipt(level: StockLevel, quantity: int) -> None:
+    # robust: what receivers do (fill backorders) must not fail the receipt.
     transaction.on_commit(
         lambda: stock_received.send(
             sender=StockLevel,
             warehouse_id=level.warehouse_id,
             product_id=level.product_id,
             quantity=quantity,
-        )
+        ),
+        robust=True,
     )
 
 

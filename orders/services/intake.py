@@ -20,9 +20,10 @@ from django.utils.translation import gettext as _
 
 from crm.models import Customer
 from crm.services import customer_match_or_create
+from erp.core.errors import DomainError, LockTimeout
 from inventory.models import Product
 from orders.models import Order, OrderEvent, OrderLine, SalesChannel
-from orders.services.errors import OrderConflict, OrderInvalid, StockShortage
+from orders.services.errors import OrderConflict, OrderInvalid
 from orders.services.lifecycle import order_confirm
 from orders.services.priority import priority_score
 
@@ -203,6 +204,15 @@ def _insert(
 ) -> Order:
     buyer = _customer(customer, shipping_address)
     placed_at = placed_at or timezone.now()
+    for index, line in enumerate(lines):
+        if line.quantity <= 0 or line.unit_price < 0 or line.discount < 0:
+            raise OrderInvalid(
+                _("Quantities and prices must be positive."), field=f"lines[{index}]"
+            )
+        if line.discount > line.unit_price * line.quantity:
+            raise OrderInvalid(
+                _("The discount cannot exceed the line's value."), field=f"lines[{index}].discount"
+            )
     subtotal = sum((line.unit_price * line.quantity).quantize(CENTS) for line in lines)
     discount_total = sum(line.discount.quantize(CENTS) for line in lines)
     total = subtotal - discount_total + Decimal(shipping_total) + Decimal(tax_total)
@@ -262,13 +272,20 @@ def _insert(
 
 
 def _auto_confirm(order: Order, actor) -> None:
+    """Confirm a new order of an auto-confirming channel. The order is saved
+    whatever happens: short stock leaves it pending for a person; a busy lock
+    leaves it pending and a task retries after commit."""
     try:
         order_confirm(order=order, actor=actor, reason=_("Confirmed automatically by the channel."))
-    except StockShortage as exc:
-        # The order is kept, pending, for a person to decide.
+    except DomainError as exc:
         OrderEvent.objects.create(
             order=order,
             kind=OrderEvent.Kind.NOTE,
             reason=_("Not confirmed automatically: %(why)s") % {"why": exc.message},
         )
+        if isinstance(exc, LockTimeout):
+            from orders.tasks import confirm_order
+
+            # robust: a broker hiccup must not fail the request that saved the order
+            transaction.on_commit(lambda: confirm_order.delay(order.pk), robust=True)
     order.refresh_from_db()

@@ -16,6 +16,7 @@ from orders.services.errors import OrderInvalid, StockShortage, TransitionNotAll
 from orders.signals import order_status_changed
 
 Status = Order.Status
+SHIPPABLE = (Status.CONFIRMED, Status.IN_FULFILMENT, Status.PARTIALLY_SHIPPED)
 
 
 def order_transition(
@@ -27,6 +28,16 @@ def order_transition(
     """
     from_status = order.status
     _check_allowed(order, to_status)
+    if (
+        to_status == Status.CANCELLED
+        and Reservation.objects.filter(
+            order_line__order=order, status=Reservation.Status.ACTIVE
+        ).exists()
+    ):
+        # Only order_cancel may cancel: it gives the reserved stock back first.
+        raise TransitionNotAllowed(
+            _("Cancel the order with its cancel action, which releases its stock."), field="status"
+        )
     order.status = to_status
     order.held_from = from_status if to_status == Status.ON_HOLD else ""
     order.save(update_fields=["status", "held_from", "updated_at"])
@@ -42,7 +53,8 @@ def order_transition(
     transaction.on_commit(
         lambda: order_status_changed.send(
             sender=Order, order_id=order.pk, from_status=from_status, to_status=to_status
-        )
+        ),
+        robust=True,
     )
     return event
 
@@ -61,8 +73,20 @@ def _event(order, kind, reason, actor=None, visible=False) -> OrderEvent:
     )
 
 
+def allowed_targets(order: Order) -> set[str]:
+    """Where this order may go next. A held order may only return to the status
+    it was held in, or be cancelled if that status could have been."""
+    if order.status != Status.ON_HOLD:
+        return set(ALLOWED_TRANSITIONS[order.status])
+    held_from = order.held_from or Status.PENDING
+    targets = {held_from}
+    if Status.CANCELLED in ALLOWED_TRANSITIONS[held_from]:
+        targets.add(Status.CANCELLED)
+    return targets
+
+
 def _check_allowed(order: Order, to_status: str) -> None:
-    if to_status not in ALLOWED_TRANSITIONS[order.status]:
+    if to_status not in allowed_targets(order):
         raise TransitionNotAllowed(
             _("An order that is %(from)s cannot become %(to)s.")
             % {"from": Status(order.status).label, "to": Status(to_status).label},
@@ -135,7 +159,12 @@ def order_confirm(*, order: Order, actor=None, reason: str = "") -> Order:
     """
     with lock_timeout():
         order = order_for_update(order.pk)
-        _check_allowed(order, Status.CONFIRMED)
+        if order.status != Status.PENDING:
+            raise TransitionNotAllowed(
+                _("Only a pending order can be confirmed; this one is %(status)s.")
+                % {"status": Status(order.status).label},
+                field="status",
+            )
         lines = lines_for_update(order.pk)
         short = allocate_lines(order=order, lines=lines, actor=actor)
         if short and not order.channel.allow_backorder:
@@ -231,6 +260,12 @@ def order_ship(
 
     with lock_timeout():
         order = order_for_update(order.pk)
+        if order.status not in SHIPPABLE:
+            raise TransitionNotAllowed(
+                _("An order that is %(status)s cannot be shipped.")
+                % {"status": Status(order.status).label},
+                field="status",
+            )
         lines = {line.pk: line for line in lines_for_update(order.pk)}
         active = Reservation.objects.filter(
             order_line__order=order, status=Reservation.Status.ACTIVE
@@ -257,10 +292,16 @@ def order_ship(
         )
         OrderLine.objects.bulk_update(lines.values(), ["quantity_shipped", "quantity_reserved"])
         done = all(line.quantity_shipped >= line.quantity for line in lines.values())
-        order_transition(
-            order=order,
-            to_status=Status.SHIPPED if done else Status.PARTIALLY_SHIPPED,
-            actor=actor,
-            reason=reason,
-        )
+        target = Status.SHIPPED if done else Status.PARTIALLY_SHIPPED
+        shipped = sum(r.quantity for r in active)
+        if target == order.status:  # another part of a partially shipped order
+            _event(
+                order,
+                OrderEvent.Kind.SHIPMENT,
+                _("%(units)s more unit(s) shipped.") % {"units": shipped},
+                actor,
+                visible=True,
+            )
+        else:
+            order_transition(order=order, to_status=target, actor=actor, reason=reason)
     return order

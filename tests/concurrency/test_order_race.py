@@ -173,3 +173,71 @@ def test_two_hundred_orders_on_five_hot_products_without_deadlocks(token):
         )
         assert held == level.reserved <= level.on_hand
     call_command("check_stock_ledger")
+
+
+def test_auto_confirm_under_a_busy_lock_keeps_the_order_and_retries(token, last_ten, settings):
+    """While another transaction holds the stock row, an auto-confirming channel's
+    order is still taken (201, pending, with a note) - never an error for a saved order."""
+    from orders.models import OrderEvent, SalesChannel
+
+    settings.LOCK_TIMEOUT_MS = 300
+    SalesChannel.objects.filter(code="RACE").update(auto_confirm=True)
+    level = StockLevel.objects.filter(product=last_ten).order_by("pk").first()
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_lock():
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                StockLevel.objects.select_for_update().get(pk=level.pk)
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    holding.wait(5)
+    try:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        response = client.post(
+            "/api/v1/orders/", order_body("R-9001", [("HOT-1", 1)]), format="json"
+        )
+    finally:
+        release.set()
+        holder.join()
+    assert response.status_code == 201, response.content
+    order = Order.objects.get(external_ref="R-9001")
+    assert order.status in ("pending", "confirmed")
+    assert OrderEvent.objects.filter(order=order, kind="note").exists()
+
+
+def test_one_new_buyer_is_created_once_whatever_contact_details_each_order_carries():
+    from crm.models import Customer
+    from crm.services import customer_match_or_create
+
+    barrier = threading.Barrier(8)
+    errors = []
+
+    def buy(with_phone):
+        try:
+            barrier.wait()
+            customer_match_or_create(
+                name="钱多多",
+                phone="13712345678" if with_phone else "",
+                email="qian@example.com",
+            )
+        except Exception as exc:  # asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=buy, args=(i % 2 == 0,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert Customer.objects.filter(email="qian@example.com").count() == 1

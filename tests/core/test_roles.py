@@ -34,6 +34,11 @@ PAGE_ACCESS = {
     "/audit/": {"admin"},
 }
 
+# Warehouse managers open every page warehouse staff open.
+for _allowed in PAGE_ACCESS.values():
+    if "warehouse" in _allowed:
+        _allowed.add("warehouse_manager")
+
 CASES = [(url, role, role in allowed) for url, allowed in PAGE_ACCESS.items() for role in ROLES]
 
 

@@ -6,7 +6,13 @@ from crm.services import CustomerInvalid, customer_create, phone_normalise
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("138 0013 8000", "13800138000"), ("+86-138-0013-8000", "+8613800138000"), ("", "")],
+    [
+        ("138 0013 8000", "13800138000"),
+        ("+86-138-0013-8000", "13800138000"),
+        ("0086 13800138000", "13800138000"),
+        ("+1 415 555 0100", "+14155550100"),
+        ("", ""),
+    ],
 )
 def test_phone_is_normalised(raw, expected):
     assert phone_normalise(raw) == expected

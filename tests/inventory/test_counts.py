@@ -49,7 +49,7 @@ def test_full_count_posts_variances_and_accounts_for_moves_during_the_count(shel
     ) == (20, 4, 1)
     assert lines["TEA-1"].variance == -1 and lines["PEN-1"].variance == 0
 
-    with pytest.raises(CountError, match="提交人以外"):
+    with pytest.raises(CountError, match="没有参与"):
         stock_count_approve(count=count, actor=counter)
     stock_count_approve(count=count, actor=manager)
     assert (on_hand(shelf, "TEA-1"), on_hand(shelf, "CUP-1"), on_hand(shelf, "PEN-1")) == (
