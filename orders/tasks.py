@@ -1,4 +1,7 @@
 from celery import shared_task
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
 
 from orders.services.backorders import backorders_fill
 
@@ -15,7 +18,8 @@ def confirm_order(self, order_id: int) -> str:
     if order.status != Order.Status.PENDING or not order.channel.auto_confirm:
         return order.status
     try:
-        order_confirm(order=order, reason="Confirmed automatically by the channel (retry).")
+        with translation.override(settings.LANGUAGE_CODE):
+            order_confirm(order=order, reason=gettext("Confirmed automatically by the channel."))
     except StockShortage:
         return Order.Status.PENDING
     except LockTimeout as exc:
