@@ -5,11 +5,12 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install setup lint format messages messages-check worker beat clean help
+.PHONY: run test bench install setup lint format messages messages-check worker beat clean help
 
 help:
 	@echo "make run    - install, migrate, seed demo data, serve http://$(HOST):$(PORT)"
 	@echo "make test   - the whole test suite (set DATABASE_URL/REDIS_URL for Postgres/Redis)"
+	@echo "make bench  - benchmarks (route planner on CVRPLIB: gap to optimum and time)"
 	@echo "make lint   - ruff check and format check"
 	@echo "make messages - refresh and compile the translation catalogues"
 	@echo "make worker / make beat - Celery worker / scheduler (needs REDIS_URL)"
@@ -39,6 +40,9 @@ run: setup
 
 test: install
 	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python manage.py bench_routing
 
 lint: install
 	$(BIN)/ruff check .
