@@ -12,7 +12,7 @@ from inventory.api import (
     StockMoveViewSet,
     WarehouseViewSet,
 )
-from logistics.api import CarrierViewSet
+from logistics.api import CarrierViewSet, VehicleViewSet
 from orders.api import OrderViewSet, SalesChannelViewSet
 
 
@@ -36,6 +36,7 @@ router.register("stock-counts", StockCountViewSet, basename="stock-count")
 router.register("channels", SalesChannelViewSet, basename="channel")
 router.register("orders", OrderViewSet, basename="order")
 router.register("carriers", CarrierViewSet, basename="carrier")
+router.register("vehicles", VehicleViewSet, basename="vehicle")
 router.register("aftersales/teams", ServiceTeamViewSet, basename="team")
 router.register("analytics/targets", KpiTargetViewSet, basename="target")
 

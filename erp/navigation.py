@@ -34,7 +34,10 @@ NAVIGATION = [
     (
         _("Logistics"),
         "bi-truck",
-        [(_("Carriers"), "logistics:carrier-list", "logistics.view_carrier")],
+        [
+            (_("Carriers"), "logistics:carrier-list", "logistics.view_carrier"),
+            (_("Vehicles"), "logistics:vehicle-list", "logistics.view_vehicle"),
+        ],
     ),
     (
         _("After-sales"),

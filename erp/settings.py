@@ -260,6 +260,7 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "orders.models.Order.Status",
         "ReservationStatusEnum": "orders.models.Reservation.Status",
         "StockCountStatusEnum": "inventory.models.StockCount.Status",
+        "VehicleStatusEnum": "logistics.models.Vehicle.Status",
     },
 }
 

@@ -1,4 +1,7 @@
-"""Demo carriers: the big parcel networks, a freight line, rail and our own fleet."""
+"""Demo carriers (the big parcel networks, a freight line, rail and our own
+fleet) and our vehicles with their drivers at every warehouse."""
+
+from decimal import Decimal
 
 from logistics.models import Carrier
 from logistics.services import carrier_create
@@ -36,3 +39,39 @@ def seed(ctx) -> None:
             own_fleet=own,
         )
     ctx.report("carriers", Carrier.objects.count())
+    seed_fleet(ctx)
+
+
+# depot, plate, capacity kg, m3, refrigerated, driver name, phone
+FLEET = [
+    ("SH01", "沪A·D1234", 1500, "12.0", False, "周强", "13900021001"),
+    ("SH01", "沪A·D5678", 3000, "18.0", False, "吴斌", "13900021002"),
+    ("SH01", "沪A·L9012", 1200, "8.0", True, "郑涛", "13900021003"),
+    ("BJ01", "京B·E2345", 2000, "14.0", False, "王刚", "13900021004"),
+    ("BJ01", "京B·E6789", 1500, "12.0", False, "冯磊", "13900021005"),
+    ("GZ01", "粤A·F3456", 2000, "14.0", False, "陈伟", "13900021006"),
+    ("GZ01", "粤A·L7890", 1000, "6.0", True, "褚明", "13900021007"),
+    ("CD01", "川A·G4567", 2500, "16.0", False, "卫东", "13900021008"),
+]
+
+
+def seed_fleet(ctx) -> None:
+    from logistics.models import Driver, Vehicle
+    from logistics.services import driver_create, vehicle_create
+
+    warehouses = ctx.data["warehouses"]
+    own = Carrier.objects.filter(code="OWN").first()
+    for depot, plate, kg, m3, cold, name, phone in FLEET:
+        if Vehicle.objects.filter(plate=plate).exists():
+            continue
+        driver = Driver.objects.filter(phone=phone).first() or driver_create(name=name, phone=phone)
+        vehicle_create(
+            plate=plate,
+            depot=warehouses[depot],
+            capacity_kg=kg,
+            capacity_m3=Decimal(m3),
+            carrier=own,
+            driver=driver,
+            refrigerated=cold,
+        )
+    ctx.report("vehicles", Vehicle.objects.count())

@@ -4,7 +4,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from erp.core.errors import DomainError
-from logistics.models import Carrier
+from erp.core.updates import fields_update
+from logistics.models import Carrier, Driver, Vehicle
 
 
 class CarrierInvalid(DomainError):
@@ -21,6 +22,7 @@ def carrier_create(
     phone: str = "",
     tracking_url_template: str = "",
     own_fleet: bool = False,
+    emission_factor=None,
 ) -> Carrier:
     code = code.strip().upper()
     if Carrier.objects.filter(code=code).exists():
@@ -36,4 +38,78 @@ def carrier_create(
         phone=phone,
         tracking_url_template=tracking_url_template,
         own_fleet=own_fleet,
+        emission_factor=emission_factor,
     )
+
+
+CARRIER_EDITABLE = {
+    "name",
+    "mode",
+    "phone",
+    "tracking_url_template",
+    "own_fleet",
+    "emission_factor",
+    "active",
+}
+VEHICLE_EDITABLE = {
+    "depot",
+    "carrier",
+    "capacity_kg",
+    "capacity_m3",
+    "driver",
+    "refrigerated",
+    "status",
+}
+
+
+@transaction.atomic
+def carrier_update(*, carrier: Carrier, **changes) -> Carrier:
+    template = changes.get("tracking_url_template")
+    if template and "{number}" not in template:
+        raise CarrierInvalid(
+            _("The tracking link template must contain {number}."), field="tracking_url_template"
+        )
+    carrier = Carrier.objects.select_for_update().get(pk=carrier.pk)
+    return fields_update(carrier, changes, allowed=CARRIER_EDITABLE)
+
+
+@transaction.atomic
+def driver_create(*, name: str, phone: str, licence_number: str = "", user=None) -> Driver:
+    if not name.strip() or not phone.strip():
+        raise CarrierInvalid(_("A driver needs a name and a phone number."), field="phone")
+    return Driver.objects.create(
+        name=name.strip(), phone=phone.strip(), licence_number=licence_number, user=user
+    )
+
+
+@transaction.atomic
+def vehicle_create(
+    *,
+    plate: str,
+    depot,
+    capacity_kg: int,
+    capacity_m3,
+    carrier=None,
+    driver=None,
+    refrigerated=False,
+) -> Vehicle:
+    plate = plate.strip().upper()
+    if Vehicle.objects.filter(plate=plate).exists():
+        raise CarrierInvalid(_("A vehicle with this plate exists already."), field="plate")
+    if capacity_kg <= 0 or capacity_m3 <= 0:
+        raise CarrierInvalid(_("Capacities must be greater than zero."), field="capacity_kg")
+    return Vehicle.objects.create(
+        plate=plate,
+        depot=depot,
+        capacity_kg=capacity_kg,
+        capacity_m3=capacity_m3,
+        carrier=carrier,
+        driver=driver,
+        refrigerated=refrigerated,
+    )
+
+
+@transaction.atomic
+def vehicle_update(*, vehicle: Vehicle, **changes) -> Vehicle:
+    vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
+    return fields_update(vehicle, changes, allowed=VEHICLE_EDITABLE)
