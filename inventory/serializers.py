@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from inventory.models import Product, StockCount, StockCountLine, StockLevel, StockMove, Warehouse
@@ -146,7 +147,7 @@ class StockMoveCreateSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if attrs["kind"] == "transfer" and "to_warehouse" not in attrs:
-            raise serializers.ValidationError({"to_warehouse": ["Needed for a transfer."]})
+            raise serializers.ValidationError({"to_warehouse": [_("Needed for a transfer.")]})
         return attrs
 
 

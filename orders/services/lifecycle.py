@@ -9,7 +9,7 @@ from erp.core.db import lock_timeout
 from inventory.lock_objects import stock_levels_for_update
 from inventory.models import StockLevel
 from inventory.services import stock_release, stock_reserve
-from orders.lock_objects import lines_for_update, order_for_update
+from orders.lock_objects import active_reservations_for_update, lines_for_update, order_for_update
 from orders.models import ALLOWED_TRANSITIONS, Order, OrderEvent, OrderLine, Reservation
 from orders.services.allocation import Source, plan_allocation
 from orders.services.errors import OrderInvalid, StockShortage, TransitionNotAllowed
@@ -185,11 +185,7 @@ def order_confirm(*, order: Order, actor=None, reason: str = "") -> Order:
 
 
 def _release_all(order: Order, actor) -> int:
-    active = list(
-        Reservation.objects.filter(order_line__order=order, status=Reservation.Status.ACTIVE)
-        .select_for_update(of=("self",))
-        .order_by("stock_level_id", "pk")
-    )
+    active = active_reservations_for_update(order)
     released = 0
     for reservation in active:
         stock_release(level_id=reservation.stock_level_id, quantity=reservation.quantity)
@@ -267,12 +263,7 @@ def order_ship(
                 field="status",
             )
         lines = {line.pk: line for line in lines_for_update(order.pk)}
-        active = Reservation.objects.filter(
-            order_line__order=order, status=Reservation.Status.ACTIVE
-        )
-        if line_numbers is not None:
-            active = active.filter(order_line__line_no__in=list(line_numbers))
-        active = list(active.select_for_update(of=("self",)).order_by("stock_level_id", "pk"))
+        active = active_reservations_for_update(order, line_numbers)
         if not active:
             raise StockShortage(
                 _("Nothing is reserved for %(number)s to ship.") % {"number": order.number}
