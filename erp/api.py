@@ -12,7 +12,7 @@ from inventory.api import (
     StockMoveViewSet,
     WarehouseViewSet,
 )
-from logistics.api import CarrierViewSet, VehicleViewSet
+from logistics.api.fleet import CarrierViewSet, VehicleViewSet
 from orders.api import OrderViewSet, SalesChannelViewSet
 
 

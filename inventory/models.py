@@ -147,6 +147,15 @@ class StockLevel(TimeStampedModel):
     )
     on_hand = models.IntegerField(_("on hand"), default=0)
     reserved = models.IntegerField(_("reserved"), default=0)
+    # The bin the product is picked from in this warehouse (pick lists sort by it).
+    location = models.ForeignKey(
+        Location,
+        verbose_name=_("bin"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="stock_levels",
+    )
 
     class Meta:
         ordering = ["warehouse_id", "product_id"]

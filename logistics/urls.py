@@ -1,9 +1,9 @@
 from django.urls import path
 
-from logistics import views
+from logistics.views import fleet
 
 app_name = "logistics"
 urlpatterns = [
-    path("carriers/", views.CarrierListView.as_view(), name="carrier-list"),
-    path("vehicles/", views.VehicleListView.as_view(), name="vehicle-list"),
+    path("carriers/", fleet.CarrierListView.as_view(), name="carrier-list"),
+    path("vehicles/", fleet.VehicleListView.as_view(), name="vehicle-list"),
 ]

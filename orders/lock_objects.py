@@ -24,4 +24,8 @@ def active_reservations_for_update(order: Order, line_numbers=None) -> list[Rese
     active = Reservation.objects.filter(order_line__order=order, status=Reservation.Status.ACTIVE)
     if line_numbers is not None:
         active = active.filter(order_line__line_no__in=list(line_numbers))
-    return list(active.select_for_update(of=("self",)).order_by("stock_level_id", "pk"))
+    return list(
+        active.select_related("stock_level")
+        .select_for_update(of=("self",))
+        .order_by("stock_level_id", "pk")
+    )

@@ -41,11 +41,20 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.*",
         "orders.view_*",
         "logistics.view_*",
+        # pick waves and packing; creating shipments from orders
+        "logistics.pack_shipment",
+        "logistics.add_shipment",
+        "logistics.*_pickwave",
+        "logistics.*_pickline",
     ],
     Role.WAREHOUSE_MANAGER: [
         "inventory.*",
         "orders.view_*",
         "logistics.view_*",
+        "logistics.pack_shipment",
+        "logistics.add_shipment",
+        "logistics.*_pickwave",
+        "logistics.*_pickline",
     ],
     Role.DISPATCHER: [
         "logistics.*",

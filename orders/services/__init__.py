@@ -7,9 +7,11 @@ from orders.services.intake import LineInput, order_create
 from orders.services.lifecycle import (
     order_cancel,
     order_confirm,
+    order_deliver,
     order_hold,
     order_release,
     order_ship,
+    order_ship_units,
     order_transition,
 )
 
@@ -27,8 +29,10 @@ __all__ = [
     "order_cancel",
     "order_confirm",
     "order_create",
+    "order_deliver",
     "order_hold",
     "order_release",
     "order_ship",
+    "order_ship_units",
     "order_transition",
 ]

@@ -244,55 +244,134 @@ def order_release(*, order: Order, actor=None, reason: str = "") -> Order:
     return order
 
 
+def _ship_from(order: Order, takes, lines: dict, *, reference: str, actor, reason: str) -> int:
+    """Consume `takes` - (locked reservation, units) pairs - into shipment stock
+    moves, splitting a reservation when only part of it leaves; then move the
+    order to shipped or partially shipped. Returns the units shipped."""
+    from inventory.services import stock_consume
+
+    shipped = 0
+    for reservation, units in takes:
+        stock_consume(
+            level_id=reservation.stock_level_id,
+            quantity=units,
+            reference=reference or order.number,
+            actor=actor,
+        )
+        if units == reservation.quantity:
+            reservation.status = Reservation.Status.CONSUMED
+            reservation.save(update_fields=["status", "updated_at"])
+        else:  # the rest stays reserved; the part that left is kept as consumed
+            reservation.quantity -= units
+            reservation.save(update_fields=["quantity", "updated_at"])
+            Reservation.objects.create(
+                order_line_id=reservation.order_line_id,
+                stock_level_id=reservation.stock_level_id,
+                quantity=units,
+                status=Reservation.Status.CONSUMED,
+            )
+        line = lines[reservation.order_line_id]
+        line.quantity_shipped += units
+        line.quantity_reserved -= units
+        shipped += units
+    OrderLine.objects.bulk_update(lines.values(), ["quantity_shipped", "quantity_reserved"])
+    done = all(line.quantity_shipped >= line.quantity for line in lines.values())
+    target = Status.SHIPPED if done else Status.PARTIALLY_SHIPPED
+    if target == order.status:  # another part of a partially shipped order
+        _event(
+            order,
+            OrderEvent.Kind.SHIPMENT,
+            _("%(units)s more unit(s) shipped.") % {"units": shipped},
+            actor,
+            visible=True,
+        )
+    else:
+        order_transition(order=order, to_status=target, actor=actor, reason=reason)
+    return shipped
+
+
+def _check_shippable(order: Order) -> None:
+    if order.status not in SHIPPABLE:
+        raise TransitionNotAllowed(
+            _("An order that is %(status)s cannot be shipped.")
+            % {"status": Status(order.status).label},
+            field="status",
+        )
+
+
 @transaction.atomic
 def order_ship(
     *, order: Order, actor=None, reference: str = "", reason: str = "", line_numbers=None
 ) -> Order:
-    """What is reserved (for all lines, or the given line numbers) leaves the
-    warehouses: reservations are consumed into shipment stock moves. Shipped
-    when every unit has gone, else partially shipped. (Logistics calls this per
-    shipment once it lands.)"""
-    from inventory.services import stock_consume
-
+    """Everything reserved (for all lines, or the given line numbers) leaves the
+    warehouses at once: reservations are consumed into shipment stock moves.
+    Shipped when every unit has gone, else partially shipped. (Shipments of the
+    logistics app use order_ship_units, which ships given quantities.)"""
     with lock_timeout():
         order = order_for_update(order.pk)
-        if order.status not in SHIPPABLE:
-            raise TransitionNotAllowed(
-                _("An order that is %(status)s cannot be shipped.")
-                % {"status": Status(order.status).label},
-                field="status",
-            )
+        _check_shippable(order)
         lines = {line.pk: line for line in lines_for_update(order.pk)}
         active = active_reservations_for_update(order, line_numbers)
         if not active:
             raise StockShortage(
                 _("Nothing is reserved for %(number)s to ship.") % {"number": order.number}
             )
-        for reservation in active:
-            stock_consume(
-                level_id=reservation.stock_level_id,
-                quantity=reservation.quantity,
-                reference=reference or order.number,
-                actor=actor,
-            )
-            line = lines[reservation.order_line_id]
-            line.quantity_shipped += reservation.quantity
-            line.quantity_reserved -= reservation.quantity
-        Reservation.objects.filter(pk__in=[r.pk for r in active]).update(
-            status=Reservation.Status.CONSUMED
+        _ship_from(
+            order,
+            [(r, r.quantity) for r in active],
+            lines,
+            reference=reference,
+            actor=actor,
+            reason=reason,
         )
-        OrderLine.objects.bulk_update(lines.values(), ["quantity_shipped", "quantity_reserved"])
-        done = all(line.quantity_shipped >= line.quantity for line in lines.values())
-        target = Status.SHIPPED if done else Status.PARTIALLY_SHIPPED
-        shipped = sum(r.quantity for r in active)
-        if target == order.status:  # another part of a partially shipped order
-            _event(
-                order,
-                OrderEvent.Kind.SHIPMENT,
-                _("%(units)s more unit(s) shipped.") % {"units": shipped},
-                actor,
-                visible=True,
-            )
-        else:
-            order_transition(order=order, to_status=target, actor=actor, reason=reason)
+    return order
+
+
+@transaction.atomic
+def order_ship_units(
+    *, order: Order, warehouse_id: int, units: dict[int, int], actor=None, reference: str = ""
+) -> Order:
+    """Ship given quantities of order lines ({order line id: units}) from one
+    warehouse, out of what is reserved for them there. Refused whole (409) if
+    any line has fewer units reserved there than asked."""
+    with lock_timeout():
+        order = order_for_update(order.pk)
+        _check_shippable(order)
+        lines = {line.pk: line for line in lines_for_update(order.pk)}
+        active = [
+            r
+            for r in active_reservations_for_update(order)
+            if r.order_line_id in units and r.stock_level.warehouse_id == warehouse_id
+        ]
+        takes = []
+        for line_id, wanted in units.items():
+            if line_id not in lines or wanted <= 0:
+                raise OrderInvalid(_("Unknown order line or quantity."), field="lines")
+            left = wanted
+            for reservation in (r for r in active if r.order_line_id == line_id):
+                if left == 0:
+                    break
+                take = min(left, reservation.quantity)
+                takes.append((reservation, take))
+                left -= take
+            if left:
+                raise StockShortage(
+                    _("Line %(line)s (%(sku)s) has only %(reserved)s unit(s) reserved here.")
+                    % {
+                        "line": lines[line_id].line_no,
+                        "sku": lines[line_id].sku,
+                        "reserved": wanted - left,
+                    },
+                    field="lines",
+                )
+        takes.sort(key=lambda take: (take[0].stock_level_id, take[0].pk))
+        _ship_from(order, takes, lines, reference=reference, actor=actor, reason="")
+    return order
+
+
+@transaction.atomic
+def order_deliver(*, order: Order, actor=None, reason: str = "") -> Order:
+    """The customer has everything: a shipped order becomes delivered."""
+    order = order_for_update(order.pk)
+    order_transition(order=order, to_status=Status.DELIVERED, actor=actor, reason=reason)
     return order

@@ -1,0 +1,1 @@
+"""REST API of logistics, one module per area; erp/api.py registers them."""

@@ -1,0 +1,1 @@
+"""Staff pages of logistics, one module per area."""
