@@ -19,7 +19,7 @@ def carrier(db):
 
 
 @pytest.fixture
-def weighed(world):
+def weighed(world):  # noqa: F811
     """Products with weights and volumes, so shipments have loads."""
     world["tea"].weight_kg, world["tea"].volume_m3 = Decimal("0.5"), Decimal("0.002")
     world["tea"].save()

@@ -125,7 +125,7 @@ def test_dispatch_needs_every_unit_packed_and_a_carrier(three_lines, world, carr
     assert not StockMove.objects.filter(kind=StockMove.Kind.SHIPMENT).exists()
 
 
-def test_transition_table_and_exception_returns_where_it_stopped(three_lines, world, carrier, packed):
+def test_transitions_and_exception_resumes_where_it_stopped(three_lines, world, carrier, packed):
     shipment = shipment_create(order=three_lines, warehouse=world["sh"])
     with pytest.raises(ShipmentTransitionNotAllowed):
         shipment_move(shipment=shipment, to_status=Shipment.Status.IN_TRANSIT)
