@@ -1,5 +1,6 @@
 """The REST API at /api/v1/: every app's viewsets on one router."""
 
+from django.urls import re_path
 from rest_framework.routers import DefaultRouter
 
 from aftersales.api import ServiceTeamViewSet
@@ -12,7 +13,20 @@ from inventory.api import (
     StockMoveViewSet,
     WarehouseViewSet,
 )
+from logistics.api.dispatch import DispatchPlanViewSet
 from logistics.api.fleet import CarrierViewSet, VehicleViewSet
+from logistics.api.picking import (
+    PackingSlipView,
+    PickWaveViewSet,
+    ShipmentPackView,
+    ShippingLabelView,
+)
+from logistics.api.shipments import ShipmentViewSet
+from logistics.api.tracking import (
+    ShipmentExceptionViewSet,
+    TrackingDeviceViewSet,
+)
+from logistics.api.tracking import urlpatterns as tracking_urlpatterns
 from orders.api import OrderViewSet, SalesChannelViewSet
 
 
@@ -37,7 +51,32 @@ router.register("channels", SalesChannelViewSet, basename="channel")
 router.register("orders", OrderViewSet, basename="order")
 router.register("carriers", CarrierViewSet, basename="carrier")
 router.register("vehicles", VehicleViewSet, basename="vehicle")
+router.register("dispatch-plans", DispatchPlanViewSet, basename="dispatch-plan")
+router.register("shipments", ShipmentViewSet, basename="shipment")
+router.register("pick-waves", PickWaveViewSet, basename="pick-wave")
+router.register("shipment-exceptions", ShipmentExceptionViewSet, basename="shipment-exception")
+router.register("tracking-devices", TrackingDeviceViewSet, basename="tracking-device")
 router.register("aftersales/teams", ServiceTeamViewSet, basename="team")
 router.register("analytics/targets", KpiTargetViewSet, basename="target")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    # Carrier events (/shipments/{number}/events/) and device telemetry.
+    *tracking_urlpatterns,
+    # Shipment actions served outside the shipment viewset (pick and pack).
+    re_path(
+        r"^shipments/(?P<number>[^/.]+)/pack/?$",
+        ShipmentPackView.as_view(),
+        name="shipment-pack-scan",
+    ),
+    re_path(
+        r"^shipments/(?P<number>[^/.]+)/label\.pdf$",
+        ShippingLabelView.as_view(),
+        name="shipment-label-pdf",
+    ),
+    re_path(
+        r"^shipments/(?P<number>[^/.]+)/slip\.pdf$",
+        PackingSlipView.as_view(),
+        name="shipment-slip-pdf",
+    ),
+]

@@ -21,6 +21,7 @@ CELERY_TASK_ROUTES = {
     "analytics.alert_*": {"queue": "alerts"},
     "analytics.report_*": {"queue": "reports"},
     "core.webhook_*": {"queue": "webhooks"},
+    "logistics.watch_*": {"queue": "alerts"},
 }
 # A task is acknowledged only after it ran; if the worker dies mid-task the
 # message goes back to the queue instead of being lost.
@@ -50,5 +51,9 @@ CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {
         "task": "core.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=5),
+    },
+    "watch-shipments": {
+        "task": "logistics.watch_shipments",
+        "schedule": crontab(minute="*/10"),
     },
 }

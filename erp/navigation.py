@@ -35,8 +35,13 @@ NAVIGATION = [
         _("Logistics"),
         "bi-truck",
         [
+            (_("Shipment board"), "logistics:shipment-board", "logistics.view_shipment"),
+            (_("Shipments"), "logistics:shipment-list", "logistics.view_shipment"),
+            (_("Carbon emissions"), "logistics:carbon-report", "logistics.view_shipment"),
+            (_("Pick waves"), "logistics:wave-list", "logistics.view_shipment"),
             (_("Carriers"), "logistics:carrier-list", "logistics.view_carrier"),
             (_("Vehicles"), "logistics:vehicle-list", "logistics.view_vehicle"),
+            (_("Dispatch plans"), "logistics:dispatch-plan-list", "logistics.view_dispatchplan"),
         ],
     ),
     (

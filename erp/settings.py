@@ -109,6 +109,11 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", defau
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent requests in the demo server wait for the write lock instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
+    # Write-ahead log: readers do not block the writer, and a commit does not
+    # wait for the disk twice (the demo seeds tens of thousands of rows).
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery -----------------------------------------------------
@@ -261,6 +266,13 @@ SPECTACULAR_SETTINGS = {
         "ReservationStatusEnum": "orders.models.Reservation.Status",
         "StockCountStatusEnum": "inventory.models.StockCount.Status",
         "VehicleStatusEnum": "logistics.models.Vehicle.Status",
+        "ShipmentStatusEnum": "logistics.models.Shipment.Status",
+        "ShipmentExceptionStatusEnum": "logistics.models.ShipmentException.Status",
+        "ShipmentExceptionKindEnum": "logistics.models.ShipmentException.Kind",
+        "ShipmentEventKindEnum": "logistics.models.ShipmentEvent.Kind",
+        "ShipmentEventSourceEnum": "logistics.models.ShipmentEvent.Source",
+        "PickWaveStatusEnum": "logistics.models.PickWave.Status",
+        "DispatchPlanStatusEnum": "logistics.models.DispatchPlan.Status",
     },
 }
 
@@ -284,6 +296,16 @@ ORDER_PRIORITY_WEIGHTS = {
 LOCK_TIMEOUT_MS = env.int("LOCK_TIMEOUT_MS", default=5000)
 # An unshipped order is "at risk" this many days before its promised date.
 ORDER_AT_RISK_DAYS = env.int("ORDER_AT_RISK_DAYS", default=3)
+# Tracking: how far in the future an event or reading may be (clock drift of
+# carriers and devices); hours without movement before a shipment on the road
+# is flagged; readings per telemetry request; requests per device.
+TRACKING_FUTURE_TOLERANCE = timedelta(
+    minutes=env.int("TRACKING_FUTURE_TOLERANCE_MINUTES", default=10)
+)
+TRACKING_NO_MOVEMENT_HOURS = env.float("TRACKING_NO_MOVEMENT_HOURS", default=6)
+TRACKING_MOVED_METRES = env.int("TRACKING_MOVED_METRES", default=200)
+TRACKING_TELEMETRY_BATCH_LIMIT = env.int("TRACKING_TELEMETRY_BATCH_LIMIT", default=1000)
+TRACKING_DEVICE_THROTTLE = env("TRACKING_DEVICE_THROTTLE", default="240/min")
 
 # --- Static files ---------------------------------------------------------
 STATIC_URL = "/static/"

@@ -16,7 +16,7 @@ from orders.forms import PRODUCT_DATALIST_ID, OrderEntryForm, OrderLineFormSet, 
 from orders.models import Order
 from orders.selectors import channel_list, order_detail, order_list
 from orders.services import order_cancel, order_confirm, order_create, order_hold, order_release
-from orders.services.lifecycle import allowed_targets
+from orders.services.lifecycle import SHIPPABLE, allowed_targets
 
 Status = Order.Status
 
@@ -161,6 +161,7 @@ def order_detail_view(request, number: str):
             "address": order.shipping_address or {},
             "status_badge": STATUS_BADGES.get(order.status, "text-bg-secondary"),
             "actions": available_actions(order) if can_change else [],
+            "shippable": order.status in SHIPPABLE,
         },
     )
 

@@ -313,6 +313,8 @@ def shipment_transition(
     )
     if to_status == Status.DELIVERED:
         _deliver_order_if_complete(shipment, actor)
+    if to_status in (Status.DELIVERED, Status.RETURNED_TO_SENDER) and shipment.vehicle_id:
+        _free_vehicle_when_route_done(shipment.vehicle_id)
     order_id = shipment.order_id
     transaction.on_commit(
         lambda: shipment_status_changed.send(
@@ -325,6 +327,17 @@ def shipment_transition(
         robust=True,
     )
     return event
+
+
+def _free_vehicle_when_route_done(vehicle_id: int) -> None:
+    """A vehicle out on a route is available again once none of its shipments
+    is still on the road."""
+    from logistics.models import SHIPMENT_ON_THE_ROAD, Vehicle
+
+    if not Shipment.objects.filter(vehicle_id=vehicle_id, status__in=SHIPMENT_ON_THE_ROAD).exists():
+        Vehicle.objects.filter(pk=vehicle_id, status=Vehicle.Status.ON_ROUTE).update(
+            status=Vehicle.Status.AVAILABLE
+        )
 
 
 def _ship(shipment: Shipment, actor) -> None:

@@ -33,8 +33,11 @@ def digest() -> str:
 
 
 def forget_products():
+    from logistics.models import DispatchPlan, Shipment
     from orders.models import Order
 
+    DispatchPlan.objects.all().delete()
+    Shipment.objects.all().delete()
     Order.objects.all().delete()
     StockMove.objects.all().delete()
     StockLevel.objects.all().delete()

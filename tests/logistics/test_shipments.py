@@ -95,7 +95,7 @@ def test_cannot_put_more_units_on_shipments_than_reserved(three_lines, world):
     with pytest.raises(ShipmentConflict) as err:
         shipment_create(order=three_lines, warehouse=world["sh"], lines=[(1, 2)])
     assert err.value.field == "lines[0].quantity"
-    assert "1 unit(s) reserved" in err.value.message
+    assert "只有 1 件" in err.value.message  # "has 1 unit(s) reserved ..."
     with pytest.raises(LogisticsInvalid) as err:
         shipment_create(order=three_lines, warehouse=world["sh"], lines=[(9, 1)])
     assert err.value.field == "lines[0].line"
@@ -161,3 +161,24 @@ def test_carbon_estimate_from_distance_weight_and_factor(three_lines, world, car
     expected = shipment.distance_km * Decimal("3.1") / 1000 * Decimal("180") / 1000
     assert shipment.weight_kg == Decimal("3.100")
     assert shipment.co2e_kg == expected.quantize(Decimal("0.001"))
+
+
+def test_vehicle_is_available_again_when_its_last_shipment_is_delivered(
+    three_lines, world, carrier, packed
+):
+    from logistics.models import Vehicle
+    from logistics.services import vehicle_create
+
+    van = vehicle_create(plate="沪A·T0001", depot=world["sh"], capacity_kg=500, capacity_m3=5)
+    first = shipment_create(order=three_lines, warehouse=world["sh"], lines=[(1, 4)])
+    second = shipment_create(order=three_lines, warehouse=world["sh"], lines=[(2, 3)])
+    for shipment in (first, second):
+        packed(shipment)
+        shipment_dispatch(shipment=shipment, carrier=carrier, vehicle=van)
+    Vehicle.objects.filter(pk=van.pk).update(status=Vehicle.Status.ON_ROUTE)
+    shipment_deliver(shipment=first, recipient_name="王芳")
+    van.refresh_from_db()
+    assert van.status == Vehicle.Status.ON_ROUTE  # the second one is still on board
+    shipment_deliver(shipment=second, recipient_name="王芳")
+    van.refresh_from_db()
+    assert van.status == Vehicle.Status.AVAILABLE
