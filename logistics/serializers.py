@@ -478,6 +478,31 @@ class DispatchPlanCreateSerializer(serializers.Serializer):
 # --- Tracking ----------------------------------------------------------------
 
 
+class ScanSerializer(serializers.Serializer):
+    """A warehouse scanner read a shipment's label (packing, loading, hand-over)."""
+
+    scanner_id = serializers.CharField(max_length=64, help_text="Which scanner read it.")
+    code = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="What was read: the shipment or tracking number (checked).",
+    )
+    location = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    time = serializers.DateTimeField(required=False, default=None, help_text="Default: now.")
+    event_id = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Default: scanner and time; the same id again is ignored.",
+    )
+    description = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default=""
+    )
+
+
 class CarrierEventSerializer(serializers.Serializer):
     """A carrier's tracking event. Times without an offset are local time."""
 

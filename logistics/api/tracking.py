@@ -26,6 +26,7 @@ from logistics.serializers import (
     CarrierEventSerializer,
     DeviceAttachSerializer,
     ExceptionResolveSerializer,
+    ScanSerializer,
     ShipmentEventSerializer,
     ShipmentExceptionSerializer,
     TelemetryBatchSerializer,
@@ -38,6 +39,7 @@ from logistics.services import (
     device_attach,
     device_create,
     exception_resolve,
+    scan_event_record,
     telemetry_ingest,
     tracking_event_ingest,
 )
@@ -325,11 +327,56 @@ class TrackingDeviceViewSet(
         return Response(TrackingDeviceSerializer(device_list().get(pk=device.pk)).data)
 
 
+class ShipmentScanView(ThrottleFirstMixin, IdempotentMixin, APIView):
+    """/api/v1/shipments/{number}/scans/: warehouse scanners."""
+
+    scope_domain = "logistics"
+    queryset = ShipmentEvent.objects.none()
+    action_permissions = {None: ["logistics.pack_shipment"]}
+
+    @extend_schema(
+        summary="Record a warehouse scan of a shipment's label",
+        description="A scanner at packing, loading or hand-over read the label. `code`, if "
+        "given, must be the shipment's number or tracking number (400 otherwise: the wrong "
+        "parcel at the dock). The same `event_id` again stores nothing (200). The scan shows "
+        "in the tracking history, not to the customer.",
+        tags=TAGS,
+        request=ScanSerializer,
+        responses={201: ShipmentEventSerializer, 200: ShipmentEventSerializer},
+    )
+    def post(self, request, number=None):
+        shipment = _shipment_or_404(number)
+        data = ScanSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        item = data.validated_data
+        try:
+            event, new = scan_event_record(
+                shipment=shipment,
+                scanner_id=item["scanner_id"],
+                code=item["code"],
+                location=item["location"],
+                occurred_at=item["time"],
+                external_id=item["event_id"],
+                description=item["description"],
+                actor=request.user,
+            )
+        except DomainError as exc:
+            exc.field = EVENT_FIELDS.get(exc.field, exc.field)
+            raise
+        return Response(
+            ShipmentEventSerializer(event).data,
+            status=status.HTTP_201_CREATED if new else status.HTTP_200_OK,
+        )
+
+
 _events = ShipmentEventViewSet.as_view({"get": "list", "post": "create"})
 
 # Paths outside the router (erp/api.py puts them first): the events live under
 # the shipments the lead's viewset serves, telemetry is not a model resource.
 urlpatterns = [
     re_path(r"^shipments/(?P<number>[^/]+)/events/?$", _events, name="shipment-events"),
+    re_path(
+        r"^shipments/(?P<number>[^/]+)/scans/?$", ShipmentScanView.as_view(), name="shipment-scans"
+    ),
     re_path(r"^telemetry/?$", TelemetryView.as_view(), name="telemetry"),
 ]

@@ -162,3 +162,24 @@ def test_shipments_appear_in_the_openapi_schema(admin_client):
     paths = schema.json()["paths"]
     assert "/api/v1/shipments/{number}/dispatch/" in paths
     assert "/api/v1/shipments/carbon/" in paths
+
+
+def test_warehouse_scanner_records_a_hand_over_scan_once(order, world, staff_api):
+    from logistics.services import shipment_create
+
+    shipment = shipment_create(order=order, warehouse=world["sh"])
+    url = f"/api/v1/shipments/{shipment.number}/scans/"
+    body = {"scanner_id": "DOCK-3", "code": shipment.number, "location": "SH01 3号月台"}
+    warehouse = staff_api("warehouse")
+    first = warehouse.post(url, {**body, "event_id": "DOCK-3-0001"}, format="json")
+    assert first.status_code == 201, first.content
+    assert first.json()["kind"] == "scan" and first.json()["source"] == "scanner"
+    again = warehouse.post(url, {**body, "event_id": "DOCK-3-0001"}, format="json")
+    assert again.status_code == 200
+    wrong = warehouse.post(url, {**body, "code": "SH-OTHER"}, format="json")
+    assert wrong.status_code == 400 and "code" in wrong.json()["error"]["fields"]
+    assert staff_api("order_clerk").post(url, body, format="json").status_code == 403
+    assert (
+        warehouse.post("/api/v1/shipments/SH-NOPE/scans/", body, format="json").status_code == 404
+    )
+    assert shipment.events.filter(kind="scan").count() == 1
