@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class AftersalesConfig(AppConfig):
     name = "aftersales"
     verbose_name = _("After-sales")
+
+    def ready(self) -> None:
+        from aftersales import receivers  # noqa: F401  (customer notices on shipment exceptions)

@@ -22,6 +22,7 @@ CELERY_TASK_ROUTES = {
     "analytics.report_*": {"queue": "reports"},
     "core.webhook_*": {"queue": "webhooks"},
     "logistics.watch_*": {"queue": "alerts"},
+    "aftersales.notify_*": {"queue": "alerts"},
 }
 # A task is acknowledged only after it ran; if the worker dies mid-task the
 # message goes back to the queue instead of being lost.

@@ -226,3 +226,32 @@ def seed_stock(ctx) -> None:
             )
             created += 1
     ctx.report("stock moves", StockMove.objects.count(), created)
+    seed_bins(ctx)
+
+
+def seed_bins(ctx) -> None:
+    """Bins (aisle-rack-level) in every warehouse; each product picked from
+    one, products of a category side by side."""
+    from inventory.models import Location, StockLevel
+
+    if Location.objects.exists():
+        ctx.report("bins", Location.objects.count(), 0)
+        return
+    codes = [
+        f"{aisle}-{rack:02d}-{level}"
+        for aisle in "ABCDEF"
+        for rack in range(1, 9)
+        for level in (1, 2, 3)
+    ]
+    for warehouse in ctx.data["warehouses"].values():
+        Location.objects.bulk_create(Location(warehouse=warehouse, code=code) for code in codes)
+        bins = list(Location.objects.filter(warehouse=warehouse).order_by("code"))
+        levels = list(
+            StockLevel.objects.filter(warehouse=warehouse).order_by(
+                "product__category", "product__sku"
+            )
+        )
+        for index, level in enumerate(levels):
+            level.location = bins[index % len(bins)]
+        StockLevel.objects.bulk_update(levels, ["location"])
+    ctx.report("bins", Location.objects.count())

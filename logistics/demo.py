@@ -91,9 +91,10 @@ ROUTE_EVENTS = [
 def seed_shipments(ctx) -> None:
     """Take the orders the orders demo left for fulfilment to their target
     status through real shipments: waves, packing by scan, dispatch, carrier
-    tracking events and proof of delivery. Adds the special cases - an
-    exception, a return, a cancelled shipment, a cold-chain shipment with a
-    temperature breach - and a solved dispatch plan for today."""
+    tracking events and proof of delivery, each at a time after the order
+    was placed. Adds the special cases - a failed attempt, a return, a
+    cancelled shipment, a cold-chain shipment with a temperature breach - and
+    a solved dispatch plan for today."""
     from contextlib import suppress
 
     from erp.core.errors import DomainError
@@ -106,25 +107,71 @@ def seed_shipments(ctx) -> None:
     rng = ctx.rng("shipments")
     users = ctx.data["users"]
     couriers = list(Carrier.objects.filter(mode=Carrier.Mode.COURIER).order_by("code"))
-    fulfil = ctx.data.get("fulfil", [])
-    for order_id, target in fulfil:
+    planned = []  # (shipment, target)
+    for order_id, target in ctx.data.get("fulfil", []):
         order = Order.objects.select_related("channel").get(pk=order_id)
         with suppress(DomainError):
-            _fulfil(order, target, rng, couriers, users)
+            planned += [(shipment, target) for shipment in _plan(order, target, users)]
+    stages = {}
+    for shipment, target in planned:
+        stage = rng.choice(["planned", "picking", "packed", "packed"])
+        stages[shipment.pk] = stage if target == "in_fulfilment" else "packed"
+    _pick_and_pack(
+        [s for s, _t in planned if stages[s.pk] == "picking"],
+        [s for s, _t in planned if stages[s.pk] == "packed"],
+        users,
+    )
+    for shipment, target in planned:
+        if target != "in_fulfilment":
+            with suppress(DomainError):
+                _travel(Shipment.objects.get(pk=shipment.pk), target, rng, couriers, users)
+    _complete([o for o, t in ctx.data.get("fulfil", []) if t == "completed"], users)
     with suppress(DomainError):
         _special_cases(ctx, rng, couriers, users)
     ctx.report("shipments", Shipment.objects.count())
 
 
-def _pack(shipments, users) -> None:
-    """A wave per warehouse, then every unit scanned into its box."""
+def _plan(order, target, users):
+    """The order's shipments, due on its promised date (09:00-18:00)."""
+    from datetime import datetime, time
+
+    from django.utils import timezone
+
+    from logistics.services import shipment_create, shipments_create_for_order
+
+    tz = timezone.get_current_timezone()
+    day = order.promised_date or timezone.localdate(order.placed_at)
+    when = {
+        "window_start": datetime.combine(day, time(9), tz),
+        "planned_delivery_at": datetime.combine(day, time(18), tz),
+        "actor": users["warehouse"],
+    }
+    if target == "partially_shipped" and order.lines.count() > 1:
+        line = order.lines.get(line_no=1)
+        warehouse = line.reservations.first().stock_level.warehouse
+        return [
+            shipment_create(order=order, warehouse=warehouse, lines=[(1, line.quantity)], **when)
+        ]
+    return shipments_create_for_order(order=order, **when)
+
+
+def _pick_and_pack(picking, packing, users, wave_size: int = 12) -> None:
+    """Waves of up to `wave_size` shipments per warehouse; every unit of the
+    shipments to pack is scanned into its box and their waves closed."""
     from logistics.services.picking import pack_scan, wave_close, wave_create
 
-    by_warehouse = {}
-    for shipment in shipments:
-        by_warehouse.setdefault(shipment.warehouse, []).append(shipment)
-    for warehouse, group in by_warehouse.items():
-        wave = wave_create(warehouse=warehouse, shipments=group, actor=users["warehouse"])
+    def waves(shipments):
+        by_warehouse = {}
+        for shipment in shipments:
+            by_warehouse.setdefault(shipment.warehouse_id, []).append(shipment)
+        for group in by_warehouse.values():
+            for i in range(0, len(group), wave_size):
+                yield group[i : i + wave_size]
+
+    for group in waves(picking):
+        wave_create(warehouse=group[0].warehouse, shipments=group, actor=users["warehouse"])
+    for group in waves(packing):
+        wave = wave_create(warehouse=group[0].warehouse, shipments=group, actor=users["warehouse"])
         for shipment in group:
             for line in shipment.lines.select_related("order_line__product"):
                 product = line.order_line.product
@@ -137,133 +184,90 @@ def _pack(shipments, users) -> None:
         wave_close(wave=wave, actor=users["warehouse"])
 
 
-def _fulfil(order, target, rng, couriers, users) -> None:
-    from logistics.services import shipment_create, shipments_create_for_order
-    from logistics.services.picking import wave_create
+def _complete(order_ids, users) -> None:
+    from django.db import transaction
 
-    if target == "partially_shipped" and order.lines.count() > 1:
-        warehouse = order.lines.get(line_no=1).reservations.first().stock_level.warehouse
-        line = order.lines.get(line_no=1)
-        shipments = [
-            shipment_create(
-                order=order,
-                warehouse=warehouse,
-                lines=[(1, line.quantity)],
-                actor=users["warehouse"],
+    from orders.lock_objects import order_for_update
+    from orders.models import Order
+    from orders.services import order_transition
+
+    for order in Order.objects.filter(pk__in=order_ids, status=Order.Status.DELIVERED):
+        with transaction.atomic():
+            order_transition(
+                order=order_for_update(order.pk),
+                to_status=Order.Status.COMPLETED,
+                actor=users["clerk"],
+                reason="订单完成",
             )
-        ]
-    else:
-        shipments = shipments_create_for_order(order=order, actor=users["warehouse"])
-    if target == "in_fulfilment":
-        stage = rng.choice(["planned", "picking", "packed", "packed"])
-        if stage == "picking":
-            wave_create(
-                warehouse=shipments[0].warehouse, shipments=shipments[:1], actor=users["warehouse"]
-            )
-        elif stage == "packed":
-            _pack(shipments, users)
-        return
-    _pack(shipments, users)
-    for shipment in shipments:
-        _travel(shipment, target, rng, couriers, users)
-    if target == "completed":
-        from django.db import transaction
-
-        from orders.lock_objects import order_for_update
-        from orders.models import Order
-        from orders.services import order_transition
-
-        order.refresh_from_db()
-        if order.status == Order.Status.DELIVERED:
-            with transaction.atomic():
-                order_transition(
-                    order=order_for_update(order.pk),
-                    to_status=Order.Status.COMPLETED,
-                    actor=users["clerk"],
-                    reason="订单完成",
-                )
 
 
 def _travel(shipment, target, rng, couriers, users, *, ending=None) -> None:
-    """Dispatch with a courier, then the courier's events up to `ending`
-    (out_for_delivery, delivered, failed, returned) or as the target says;
-    the whole history is then moved back in time to after the order was
-    placed, as if it had happened then."""
+    """Dispatch with a courier a day after the order was placed, then the
+    courier's events, hours apart, up to `ending` (dispatched, in_transit,
+    out_for_delivery, delivered, failed, returned) or as the target says."""
     from datetime import timedelta
 
     from django.db.models import F
     from django.utils import timezone
 
-    from logistics.models import ProofOfDelivery, Shipment, ShipmentEvent
+    from logistics.models import Shipment, ShipmentEvent
     from logistics.services import shipment_deliver, shipment_dispatch
     from logistics.services.tracking import tracking_event_ingest
 
     carrier = rng.choice(couriers)
-    shipment = shipment_dispatch(
-        shipment=shipment,
-        carrier=carrier,
-        tracking_number=f"{carrier.code}{rng.randint(10**11, 10**12 - 1)}",
-        actor=users["dispatcher"],
-    )
+    now = timezone.now()
+    steps = []
     if ending is None:
         ending = {"delivered": "delivered", "completed": "delivered"}.get(
             target, rng.choice(["dispatched", "in_transit", "out_for_delivery"])
         )
-    now = timezone.now()
-    words = {
-        "warehouse": shipment.warehouse.name,
-        "origin": shipment.warehouse.city,
-        "city": shipment.destination_city or "目的地",
-    }
-    steps = [] if ending == "dispatched" else list(ROUTE_EVENTS)
+    if ending != "dispatched":
+        steps = list(ROUTE_EVENTS)
     if ending in ("out_for_delivery", "delivered", "failed"):
         steps.append(("派送中", "快递员正在派送，请保持电话畅通"))
     if ending == "failed":
         steps.append(("派送失败", "收件人电话无人接听，改日再派"))
     if ending == "returned":
         steps.append(("退回", "收件人拒收，快件退回寄件人"))
+    journey = len(steps) + 1  # steps 3 to 6 hours apart, then the delivery
+    left = shipment.order.placed_at + timedelta(hours=rng.randint(6, 30))
+    latest = now - timedelta(hours=5 * journey)
+    left = min(left, latest)
+    shipment = shipment_dispatch(
+        shipment=shipment,
+        carrier=carrier,
+        tracking_number=f"{carrier.code}{rng.randint(10**11, 10**12 - 1)}",
+        actor=users["dispatcher"],
+    )
+    # What happened so far happened then: planned, picked, packed before it left.
+    shift = now - left
+    ShipmentEvent.objects.filter(shipment=shipment).update(occurred_at=F("occurred_at") - shift)
+    Shipment.objects.filter(pk=shipment.pk).update(picked_up_at=left)
+    words = {
+        "warehouse": shipment.warehouse.name,
+        "origin": shipment.warehouse.city,
+        "city": shipment.destination_city or "目的地",
+    }
+    when = left
     for index, (word, text) in enumerate(steps, start=1):
+        when += timedelta(hours=rng.randint(3, 6), minutes=rng.randint(0, 59))
         tracking_event_ingest(
             shipment=shipment,
             external_id=f"{shipment.tracking_number}-{index}",
             status=word,
-            occurred_at=now + timedelta(seconds=index),
+            occurred_at=when,
             location=words["city"] if index > 1 else words["origin"],
             description=text.format(**words),
             carrier_code=carrier.code,
         )
     if ending == "delivered":
+        when += timedelta(hours=rng.randint(1, 3), minutes=rng.randint(0, 59))
+        shipment.refresh_from_db()
         shipment_deliver(
             shipment=shipment,
             recipient_name=(shipment.order.shipping_address or {}).get("recipient") or "本人",
-            delivered_at=now + timedelta(seconds=len(steps) + 1),
+            delivered_at=when,
             actor=users["dispatcher"],
-        )
-    # Back in time: left a day after the order, about two days on the road.
-    placed = shipment.order.placed_at
-    left = min(placed + timedelta(days=1, hours=rng.randint(1, 8)), now - timedelta(hours=12))
-    shift = now - left
-    if ending == "delivered":
-        shift = min(shift, now - placed - timedelta(hours=2))
-    hours = timedelta(hours=rng.randint(20, 60)) if ending == "delivered" else timedelta(0)
-    ShipmentEvent.objects.filter(shipment=shipment).update(occurred_at=F("occurred_at") - shift)
-    # Spread the road events over the journey: the n-th of them hours after the last.
-    for n, event in enumerate(
-        ShipmentEvent.objects.filter(shipment=shipment, source="carrier").order_by("occurred_at")
-    ):
-        ShipmentEvent.objects.filter(pk=event.pk).update(
-            occurred_at=F("occurred_at") + timedelta(hours=3 * (n + 1))
-        )
-    Shipment.objects.filter(pk=shipment.pk).update(
-        picked_up_at=F("picked_up_at") - shift,
-        delivered_at=F("delivered_at") - shift + hours if ending == "delivered" else None,
-    )
-    if ending == "delivered":
-        ShipmentEvent.objects.filter(shipment=shipment, to_status="delivered").update(
-            occurred_at=F("occurred_at") + hours
-        )
-        ProofOfDelivery.objects.filter(shipment=shipment).update(
-            delivered_at=F("delivered_at") - shift + hours
         )
 
 
@@ -291,9 +295,10 @@ def _cold_chain(ctx, rng, users) -> None:
     from datetime import timedelta
     from decimal import Decimal
 
+    from django.db.models import F
     from django.utils import timezone
 
-    from logistics.models import Shipment
+    from logistics.models import Shipment, ShipmentEvent
     from logistics.services import shipment_dispatch
     from logistics.services.tracking import device_create, telemetry_ingest
 
@@ -324,6 +329,12 @@ def _cold_chain(ctx, rng, users) -> None:
     )
     ctx.data["device_token"] = token
     start = timezone.now() - timedelta(hours=6)
+    # It left (and its history happened) just before the logger's first reading.
+    left = start - timedelta(minutes=20)
+    ShipmentEvent.objects.filter(shipment=shipment).update(
+        occurred_at=F("occurred_at") - (timezone.now() - left)
+    )
+    Shipment.objects.filter(pk=shipment.pk).update(picked_up_at=left)
     lat, lon = float(shipment.warehouse.latitude), float(shipment.warehouse.longitude)
     readings = []
     for i in range(72):
@@ -366,6 +377,7 @@ def _dispatch_plan(ctx, rng, users) -> None:
     """Today's plan for the Shanghai depot: store orders for home delivery
     across Shanghai, picked, packed and routed on the depot's vans."""
     from datetime import datetime, time, timedelta
+    from decimal import Decimal
 
     from django.db.models import F
     from django.utils import timezone
@@ -423,12 +435,13 @@ def _dispatch_plan(ctx, rng, users) -> None:
             shipment_create(
                 order=order,
                 warehouse=depot,
+                destination=("上海市", Decimal(str(lat)), Decimal(str(lon))),
                 window_start=window_start,
                 planned_delivery_at=window_start + timedelta(hours=rng.choice([4, 5, 6])),
                 actor=users["warehouse"],
             )
         )
-    _pack(shipments, users)
+    _pick_and_pack([], shipments, users)
     plan = plan_create(
         depot=depot,
         date=today,

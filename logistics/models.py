@@ -419,7 +419,7 @@ class ShipmentEvent(models.Model):
     )
     carrier_status = models.CharField(_("carrier status"), max_length=60, blank=True)
     occurred_at = models.DateTimeField(_("time"), db_index=True)
-    location = models.CharField(_("location"), max_length=200, blank=True)
+    location = models.CharField(pgettext_lazy("place", "location"), max_length=200, blank=True)
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     description = models.CharField(_("description"), max_length=500, blank=True)

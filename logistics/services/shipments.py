@@ -424,6 +424,12 @@ def shipment_dispatch(
             raise LogisticsInvalid(_("Choose the carrier that takes it."), field="carrier")
         shipment.save(update_fields=["carrier", "vehicle", "tracking_number", "updated_at"])
         shipment_transition(shipment=shipment, to_status=Status.DISPATCHED, actor=actor)
+        if shipment.vehicle_id:
+            from logistics.models import Vehicle
+
+            Vehicle.objects.filter(pk=shipment.vehicle_id, status=Vehicle.Status.AVAILABLE).update(
+                status=Vehicle.Status.ON_ROUTE
+            )
     return shipment
 
 

@@ -94,7 +94,8 @@ class DispatchPlanForm(forms.Form):
         label=gettext_lazy("depot"), queryset=Warehouse.objects.filter(active=True)
     )
     date = forms.DateField(
-        label=gettext_lazy("date"), widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     vehicles = VehicleChoices(
         label=gettext_lazy("vehicles"),

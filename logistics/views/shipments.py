@@ -4,7 +4,7 @@ carbon report."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -80,14 +80,18 @@ def shipment_board(request):
     counts = shipment_status_counts(queryset)
     columns = []
     for status in BOARD_COLUMNS:
-        cards = list(queryset.filter(status=status).order_by("planned_delivery_at", "pk"))
+        cards = list(
+            queryset.filter(status=status).order_by(
+                F("planned_delivery_at").asc(nulls_last=True), "pk"
+            )[:BOARD_CARDS]
+        )
         columns.append(
             {
                 "status": status,
                 "label": Status(status).label,
                 "badge": STATUS_BADGES[status],
                 "count": counts[status],
-                "cards": cards[:BOARD_CARDS],
+                "cards": cards,
                 "more": max(counts[status] - BOARD_CARDS, 0),
             }
         )
@@ -170,6 +174,8 @@ def shipment_detail_view(request, number: str):
             "exceptions": shipment.exceptions.all(),
             "proof": getattr(shipment, "proof_of_delivery", None),
             "badge": STATUS_BADGES[shipment.status],
+            # label and slip once the box is packed
+            "documents_hidden": [Status.PLANNED, Status.PICKING, Status.CANCELLED],
             "forms": _forms_for(request, shipment),
             "chart": chart,
             "reading_count": len(readings),

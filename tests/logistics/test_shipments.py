@@ -175,7 +175,8 @@ def test_vehicle_is_available_again_when_its_last_shipment_is_delivered(
     for shipment in (first, second):
         packed(shipment)
         shipment_dispatch(shipment=shipment, carrier=carrier, vehicle=van)
-    Vehicle.objects.filter(pk=van.pk).update(status=Vehicle.Status.ON_ROUTE)
+    van.refresh_from_db()
+    assert van.status == Vehicle.Status.ON_ROUTE
     shipment_deliver(shipment=first, recipient_name="王芳")
     van.refresh_from_db()
     assert van.status == Vehicle.Status.ON_ROUTE  # the second one is still on board

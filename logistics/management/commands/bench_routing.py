@@ -17,7 +17,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--dir", default=str(DEFAULT_DIR), help="Folder of .vrp files.")
-        parser.add_argument("--seconds", type=float, default=3.0, help="Time limit per instance.")
+        parser.add_argument("--seconds", type=float, default=4.5, help="Time limit per instance.")
         parser.add_argument("--max-gap", type=float, default=1.0, help="Fail above this gap (%%).")
         parser.add_argument("--max-seconds", type=float, default=5.0, help="Fail above this time.")
 
