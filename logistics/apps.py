@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class LogisticsConfig(AppConfig):
     name = "logistics"
     verbose_name = _("Logistics")
+
+    def ready(self) -> None:
+        from logistics import receivers  # noqa: F401  (a cancelled order's shipments are cancelled)

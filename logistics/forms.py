@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from inventory.models import Warehouse
-from logistics.models import Carrier, Shipment, Vehicle
+from logistics.models import Carrier, Shipment, ShipmentException, Vehicle
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -107,3 +107,15 @@ class DeliverForm(forms.Form):
     photo = forms.ImageField(label=_("photo"), required=False)
     signature = forms.ImageField(label=_("signature"), required=False)
     note = forms.CharField(label=_("note"), required=False, max_length=500)
+
+
+class ProblemForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("kind"),
+        choices=[
+            (value, label)
+            for value, label in ShipmentException.Kind.choices
+            if value in ("failed_attempt", "damaged", "lost")
+        ],
+    )
+    details = forms.CharField(label=_("details"), max_length=500)

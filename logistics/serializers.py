@@ -319,6 +319,11 @@ class ShipmentDispatchSerializer(serializers.Serializer):
     tracking_number = serializers.CharField(max_length=64, required=False, allow_blank=True)
 
 
+class ShipmentProblemSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["failed_attempt", "damaged", "lost"])
+    details = serializers.CharField(max_length=500)
+
+
 class ShipmentCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 

@@ -37,7 +37,7 @@ urlpatterns = [
     ),
     path("shipments/<str:number>/", shipments.shipment_detail_view, name="shipment-detail"),
     re_path(
-        r"^shipments/(?P<number>[^/]+)/(?P<action>dispatch|deliver|transition|cancel)/$",
+        r"^shipments/(?P<number>[^/]+)/(?P<action>dispatch|deliver|transition|cancel|problem)/$",
         shipments.shipment_action,
         name="shipment-action",
     ),

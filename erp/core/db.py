@@ -8,12 +8,24 @@ from django.utils.translation import gettext as _
 
 from erp.core.errors import LockTimeout
 
+# SQLSTATEs of a lock given up: lock_not_available (lock_timeout, NOWAIT) and
+# deadlock_detected (PostgreSQL broke a cycle of waits by failing this side).
+LOCK_GIVEN_UP = {"55P03", "40P01"}
+
+
+def _lock_given_up(exc: OperationalError) -> bool:
+    if getattr(exc.__cause__, "pgcode", None) in LOCK_GIVEN_UP:
+        return True
+    text = str(exc).lower()
+    return "lock timeout" in text or "canceling statement" in text or "deadlock detected" in text
+
 
 @contextmanager
 def lock_timeout(milliseconds: int | None = None):
     """Inside a transaction: wait at most this long (default LOCK_TIMEOUT_MS) for
     a row lock (PostgreSQL); a timeout becomes LockTimeout (409 in the API, a
-    retry in a task)."""
+    retry in a task). So does a deadlock PostgreSQL broke by failing this
+    transaction: the other side goes on, this one may simply run again."""
     if milliseconds is None:
         milliseconds = settings.LOCK_TIMEOUT_MS
     if connection.vendor == "postgresql":
@@ -22,7 +34,7 @@ def lock_timeout(milliseconds: int | None = None):
     try:
         yield
     except OperationalError as exc:
-        if "lock timeout" in str(exc).lower() or "canceling statement" in str(exc).lower():
+        if _lock_given_up(exc):
             raise LockTimeout(_("The stock is busy; please retry in a moment.")) from exc
         raise
 

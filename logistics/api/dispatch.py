@@ -50,12 +50,13 @@ def _action(summary: str, description: str):
         summary="Create a draft dispatch plan for a depot and a day",
         description=(
             "Without `shipments`, every packed shipment of the depot with destination "
-            "coordinates that is due that day (or names no delivery time) and is on no other "
-            "open plan; without `vehicles`, every available vehicle of the depot. 400 `invalid` "
-            "naming `shipments` (another warehouse, no coordinates, window not on that day), "
-            "`vehicles` (another depot, none) or `time_limit_seconds` (1 to 60); 409 `conflict` "
-            "naming `shipments` (not packed, on another open plan of the day) or `vehicles` "
-            "(not available)."
+            "coordinates whose order can ship, that is due that day (or names no delivery time) "
+            "and is on no other open plan; without `vehicles`, every available vehicle of the "
+            "depot. 400 `invalid` naming `date` (past, or more than 60 days ahead), `shipments` "
+            "(another warehouse, no coordinates, window not on that day), `vehicles` (another "
+            "depot, none) or `time_limit_seconds` (1 to 60); 409 `conflict` naming `shipments` "
+            "(not packed, order cancelled or on hold, on another open plan of any day) or "
+            "`vehicles` (not available)."
         ),
         tags=TAGS,
         request=DispatchPlanCreateSerializer,
@@ -67,13 +68,16 @@ def _action(summary: str, description: str):
         "Respects every vehicle's weight and volume capacity (and refrigerated room), each "
         "shipment's delivery window and the plan's shift; minimises distance within the plan's "
         "time limit. Replaces earlier routes; shipments that fit no route are listed in "
-        "`unassigned`. 409 `conflict` when the plan is released or cancelled.",
+        "`unassigned`; shipments no longer packed or whose order can no longer ship leave the "
+        "plan, as the `note` says. 409 `conflict` when the plan is released or cancelled.",
     ),
     release=_action(
         "Release: dispatch every routed shipment with its vehicle",
-        "Consumes the shipments' reservations, puts the vehicles on route. All or nothing: "
-        "409 when the plan is not solved, a vehicle is no longer available or a shipment no "
-        "longer packed (the error names it).",
+        "Consumes the shipments' reservations, puts the vehicles on route. Shipments whose "
+        "order can no longer ship (cancelled, on hold) are taken off the plan first, as the "
+        "`note` says. Otherwise all or nothing: 409 when the plan is not solved, a vehicle is "
+        "no longer available or a shipment no longer packed (the error names it); 409 "
+        "`lock_timeout` when the stock is busy (retry).",
     ),
     cancel=_action(
         "Cancel a draft or solved plan",

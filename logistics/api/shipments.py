@@ -19,6 +19,7 @@ from logistics.serializers import (
     ShipmentDeliverSerializer,
     ShipmentDetailSerializer,
     ShipmentDispatchSerializer,
+    ShipmentProblemSerializer,
     ShipmentSerializer,
     ShipmentTransitionSerializer,
 )
@@ -29,6 +30,7 @@ from logistics.services import (
     shipment_deliver,
     shipment_dispatch,
     shipment_move,
+    shipment_problem_report,
     shipments_create_for_order,
     unassigned_units,
 )
@@ -86,6 +88,7 @@ class ShipmentViewSet(CreateReadViewSet):
         "transition": ["logistics.change_shipment"],
         "dispatch_shipment": ["logistics.dispatch_shipment"],
         "cancel": ["logistics.change_shipment"],
+        "report_problem": ["logistics.change_shipment"],
         "deliver": ["logistics.dispatch_shipment"],
         "from_order": ["logistics.add_shipment"],
         "carbon": ["logistics.view_shipment"],
@@ -159,6 +162,21 @@ class ShipmentViewSet(CreateReadViewSet):
         shipment = shipment_dispatch(
             shipment=self.get_object(), actor=request.user, **data.validated_data
         )
+        return self._detail(shipment)
+
+    @_write(
+        "Report a problem: a failed attempt, damage or loss",
+        ShipmentProblemSerializer,
+        "Opens an exception (sent as the signal shipment_exception_raised) and stops a "
+        "shipment on the road in `exception`; damage found after delivery is recorded without "
+        "changing the status. 409 for a shipment that has not left.",
+    )
+    @action(detail=True, methods=["post"], url_path="report-problem")
+    def report_problem(self, request, number=None):
+        data = ShipmentProblemSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        shipment = self.get_object()
+        shipment_problem_report(shipment=shipment, actor=request.user, **data.validated_data)
         return self._detail(shipment)
 
     @_write("Cancel a shipment that has not left (a reason is required)", ShipmentCancelSerializer)

@@ -97,14 +97,21 @@ def _shipment_or_404(number: str) -> Shipment:
             "破损, 丢失, 退回); a word we do not know is kept as a tracking event.\n\n"
             "201 with the stored event; the same `event_id` again answers 200 with the "
             "event stored the first time and stores nothing. An event older than the "
-            "shipment's latest status takes its place in the timeline but does not move the "
-            "shipment back; a status the shipment cannot take from where it is is kept with "
-            "a note and not applied (no error: the carrier cannot fix it). A failed attempt, "
-            "damage or loss opens an exception and stops the shipment.\n\n"
+            "latest status a carrier reported takes its place in the timeline but does not "
+            "move the shipment back; a status the shipment cannot take from where it is is "
+            "kept with a note, hidden from the customer and not applied (no error: the "
+            "carrier cannot fix it), and is applied once the shipment catches up (e.g. "
+            "events scanned before the dispatch was recorded). `carrier`, when it names a "
+            "carrier rather than an aggregator's code scheme, must be the shipment's: "
+            "another carrier's event is only kept, and a shipment without a carrier is not "
+            "dispatched by an event. A failed attempt, damage or loss opens an exception and "
+            "stops the shipment. A new `location` or an applied status counts as movement "
+            "(no GPS needed).\n\n"
             "A list is all-or-nothing and answers `{created, duplicates, events}` (201 if "
             "anything was stored, else 200); errors name `[i].field`. 400 names `time` for a "
-            "time more than the tolerance (10 minutes) in the future and `latitude`/"
-            "`longitude` for bad coordinates; 404 for an unknown shipment."
+            "time more than the tolerance (10 minutes) in the future or more than 366 days "
+            "ago, and `latitude`/`longitude` for bad coordinates; 404 for an unknown "
+            "shipment."
         ),
         tags=TAGS,
         request=CarrierEventSerializer,
@@ -200,8 +207,11 @@ class TelemetryView(ThrottleFirstMixin, APIView):
         summary="Post a device's readings (telemetry)",
         description=(
             "Authenticated with the device's own token: `Authorization: Device <token>` "
-            "(401 for a wrong token or a switched-off device). `device_id` must be the "
-            "token's device (403 otherwise). Up to 1000 readings, each with `time` and at "
+            "(401 for a wrong token or a switched-off device; after 30 wrong tokens from one "
+            "address in 10 minutes that address gets 429, whatever the token, until the "
+            "10 minutes are over). `device_id` must be the "
+            "token's device (403 otherwise). Up to 1000 readings, each with `time` (not in "
+            "the future, at most 366 days ago) and at "
             "least a position (`latitude` and `longitude`), a `temperature` (°C) or a "
             "`humidity` (%).\n\n"
             "The whole batch is checked first: one bad reading answers 400 naming "
@@ -209,7 +219,8 @@ class TelemetryView(ThrottleFirstMixin, APIView):
             "(earlier, or twice in the batch) is counted as a duplicate and ignored, so a "
             "batch can be sent again safely. Readings go to the device's shipment; "
             "temperature or humidity outside its range opens one exception per breach "
-            "episode. 201 with the counts."
+            "episode; with several devices on one shipment an episode lasts while any of them "
+            "is out of range. 201 with the counts."
         ),
         tags=TAGS,
         request=TelemetryBatchSerializer,

@@ -16,11 +16,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from erp.core.db import lock_timeout
+from erp.core.errors import LockTimeout
 from logistics.models import SensorReading, Shipment, ShipmentEvent, ShipmentException
 from logistics.services.errors import LogisticsInvalid, ShipmentConflict
 from logistics.services.shipments import (
@@ -38,6 +39,8 @@ EPISODE_KINDS = frozenset(ShipmentException.EPISODE_KINDS)
 REPORTED_KINDS = frozenset({Kind.FAILED_ATTEMPT, Kind.DAMAGED, Kind.LOST})
 # Watched by the periodic job: the goods are out with a carrier or driver.
 WATCHED_STATUSES = (Status.DISPATCHED, Status.IN_TRANSIT, Status.OUT_FOR_DELIVERY)
+# Can be late: not delivered yet, whether still in the warehouse or on the road.
+LATE_STATUSES = (Status.PLANNED, Status.PICKING, Status.PACKED, *WATCHED_STATUSES)
 # Where an episode is no longer watched: it ends.
 FINISHED_STATUSES = (Status.DELIVERED, Status.RETURNED_TO_SENDER, Status.CANCELLED)
 HOURS = Decimal("0.01")
@@ -257,12 +260,15 @@ def cold_chain_evaluate(*, shipment: Shipment, since) -> int:
     readings from `since` on (the earliest reading just stored); the number of
     exceptions opened. The caller holds the shipment's row lock.
 
-    An episode is a run of consecutive out-of-range readings in time order; it
-    ends at the first reading back in range. Readings may arrive late and out
-    of order, so the runs are recomputed from the last in-range reading before
-    `since` and matched to the episodes recorded there: a late reading can
-    extend an episode, end it, split it in two, or add a new one. Running it
-    again over the same readings changes nothing."""
+    Each device has its own state: out of range from an out-of-range reading
+    until its next reading in range. An episode of the shipment lasts while
+    any of its devices is out of range and ends when all are back; its peak is
+    the worst reading of any device in it (two loggers in one load, one of
+    them too warm for an hour, make one episode). Readings may arrive late and
+    out of order, so episodes are recomputed from the last moment before
+    `since` when every device was in range and matched to those recorded
+    after it: a late reading can extend an episode, end it, split it in two,
+    or add a new one. Running it again over the same readings changes nothing."""
     opened = 0
     for kind, field, low_attr, high_attr, unit in COLD_CHAIN:
         low, high = getattr(shipment, low_attr), getattr(shipment, high_attr)
@@ -270,6 +276,48 @@ def cold_chain_evaluate(*, shipment: Shipment, since) -> int:
             continue
         opened += _episodes_reconcile(shipment, kind, field, low, high, unit, since)
     return opened
+
+
+def _calm_before(readings, field, low, high, out_of_range: Q, since):
+    """The latest time before `since` when no device was out of range: an
+    in-range reading at which every other device's latest reading was in
+    range too. None when there is none (evaluate from the first reading)."""
+    devices = set(readings.order_by().values_list("device_id", flat=True).distinct())
+    limit = Q(recorded_at__lt=since)
+    while True:
+        candidate = (
+            readings.filter(limit)
+            .exclude(out_of_range)
+            .order_by("-recorded_at", "-pk")
+            .values_list("recorded_at", "device_id")
+            .first()
+        )
+        if candidate is None:
+            return None
+        at, device_id = candidate
+        for other in sorted(devices - {device_id}):
+            last = (
+                readings.filter(device_id=other, recorded_at__lte=at)
+                .order_by("-recorded_at")
+                .values_list("recorded_at", field)
+                .first()
+            )
+            if last is None or _deviation(last[1], low, high) <= 0:
+                continue
+            # `other` was out of range then: look before its breach began.
+            began = (
+                readings.filter(device_id=other, recorded_at__lt=last[0])
+                .exclude(out_of_range)
+                .order_by("-recorded_at")
+                .values_list("recorded_at", flat=True)
+                .first()
+            )
+            if began is None:
+                return None
+            limit = Q(recorded_at__lte=began)
+            break
+        else:
+            return at
 
 
 def _episodes_reconcile(shipment, kind, field, low, high, unit, since) -> int:
@@ -281,28 +329,27 @@ def _episodes_reconcile(shipment, kind, field, low, high, unit, since) -> int:
         out_of_range |= Q(**{f"{field}__lt": low})
     if high is not None:
         out_of_range |= Q(**{f"{field}__gt": high})
-    anchor = (
-        readings.filter(recorded_at__lt=since)
-        .exclude(out_of_range)
-        .order_by("-recorded_at")
-        .values_list("recorded_at", flat=True)
-        .first()
-    )
+    anchor = _calm_before(readings, field, low, high, out_of_range, since)
     window = readings if anchor is None else readings.filter(recorded_at__gt=anchor)
     runs = []  # [first reading, last reading, first back in range or None, worst value]
     current = None
-    for at, value in window.order_by("recorded_at", "pk").values_list("recorded_at", field):
+    out = set()  # the devices out of range at this point
+    rows = window.order_by("recorded_at", "pk").values_list("device_id", "recorded_at", field)
+    for device_id, at, value in rows:
         if _deviation(value, low, high) > 0:
+            out.add(device_id)
             if current is None:
                 current = [at, at, None, value]
             else:
                 current[1] = at
                 if _deviation(value, low, high) > _deviation(current[3], low, high):
                     current[3] = value
-        elif current is not None:
-            current[2] = at
-            runs.append(current)
-            current = None
+        else:
+            out.discard(device_id)
+            if current is not None and not out:
+                current[2] = at
+                runs.append(current)
+                current = None
     if current is not None:
         runs.append(current)
 
@@ -319,12 +366,19 @@ def _episodes_reconcile(shipment, kind, field, low, high, unit, since) -> int:
             "unit": unit,
             "allowed": allowed,
         }
-        match = next(
-            (e for e in recorded if e.pk not in claimed and start <= e.started_at <= last),
-            None,
-        )
+        inside = [e for e in recorded if e.pk not in claimed and start <= e.started_at <= last]
+        claimed.update(e.pk for e in inside)
+        match = inside[0] if inside else None
+        for later in inside[1:]:
+            # Another device's late readings joined two recorded episodes
+            # into one breach: the first takes it all. One nobody has dealt
+            # with goes; a resolved one stays as history, ended.
+            if later.status == ShipmentException.Status.OPEN:
+                later.delete()
+            elif later.ended_at is None:
+                later.ended_at = end or last
+                later.save(update_fields=["ended_at", "updated_at"])
         if match is not None:
-            claimed.add(match.pk)
             changes = {"started_at": start, "ended_at": end, "peak_value": worst}
             if any(getattr(match, name) != value for name, value in changes.items()):
                 for name, value in changes.items():
@@ -365,10 +419,55 @@ def _hours(delta: timedelta) -> Decimal:
     return (Decimal(delta.total_seconds()) / 3600).quantize(HOURS)
 
 
+def _late(shipment: Shipment, now) -> bool:
+    """The ETA is past the planned delivery, or the planned delivery has
+    passed and the goods have not arrived (still on the road, or not even
+    left the warehouse)."""
+    planned = shipment.planned_delivery_at
+    if shipment.status not in LATE_STATUSES or planned is None:
+        return False
+    return (shipment.eta is not None and shipment.eta > planned) or planned < now
+
+
+def _moved_at(shipment: Shipment):
+    """When it last moved: its last movement, or its pick-up if that is later
+    (a position or hub scan from before it left does not start the clock)."""
+    return max(filter(None, (shipment.last_moved_at, shipment.picked_up_at)), default=None)
+
+
+def _still_since(shipment: Shipment):
+    """Since when an on-road shipment has not moved, or None."""
+    if shipment.status not in WATCHED_STATUSES:
+        return None
+    return _moved_at(shipment)
+
+
+def _under_lock(shipment_id: int, action) -> int:
+    """`action(shipment)` with the shipment locked, in a transaction of its
+    own; what it returns, or 0 when another transaction holds the shipment
+    (the next run of the watch will see it)."""
+    try:
+        with transaction.atomic():
+            with lock_timeout():
+                shipment = shipment_for_update(shipment_id)
+            return action(shipment)
+    except LockTimeout:
+        return 0
+
+
+def _peak_raise(exception: ShipmentException, hours: Decimal) -> None:
+    if exception.peak_value is None or hours > exception.peak_value:
+        ShipmentException.objects.filter(pk=exception.pk).update(peak_value=hours)
+
+
 def exceptions_watch(*, now=None) -> dict[str, int]:
-    """Open and end the late and no-movement episodes of shipments on the
-    road. Safe to run twice: an episode already open is left alone (the
-    database refuses a second), and one already ended stays ended."""
+    """Open and end the late and no-movement episodes: late for shipments not
+    yet delivered (in the warehouse or on the road), no movement for those on
+    the road. Each shipment is locked and its condition checked again before
+    an episode is opened or ended, so a delivery or a carrier event that
+    lands meanwhile is respected. Safe to run twice: an episode already open
+    is left alone (the database refuses a second), and one already ended
+    stays ended."""
     now = now or timezone.now()
     counts = {
         "late_opened": 0,
@@ -376,68 +475,116 @@ def exceptions_watch(*, now=None) -> dict[str, int]:
         "no_movement_opened": 0,
         "no_movement_ended": 0,
     }
-    on_road = Shipment.objects.filter(status__in=WATCHED_STATUSES)
-
-    # Late: the ETA is past the planned delivery, or the planned delivery has
-    # passed and the goods are still on the road.
-    late_q = Q(planned_delivery_at__isnull=False) & (
+    late_q = Q(status__in=LATE_STATUSES, planned_delivery_at__isnull=False) & (
         Q(eta__gt=F("planned_delivery_at")) | Q(planned_delivery_at__lt=now)
     )
-    open_late = ShipmentException.objects.filter(kind=Kind.LATE, ended_at__isnull=True)
-    for shipment in on_road.filter(late_q).select_related("order"):
-        # Hours behind the plan: by the ETA, or by the clock once the plan passed.
-        hours = _hours(max(shipment.eta or now, now) - shipment.planned_delivery_at)
-        details = _("ETA %(eta)s, planned %(planned)s.") % {
-            "eta": timezone.localtime(shipment.eta).strftime("%Y-%m-%d %H:%M")
-            if shipment.eta
-            else "—",
-            "planned": timezone.localtime(shipment.planned_delivery_at).strftime("%Y-%m-%d %H:%M"),
-        }
-        started = shipment.planned_delivery_at if shipment.planned_delivery_at < now else now
-        exception, created = exception_open(
-            shipment=shipment, kind=Kind.LATE, started_at=started, details=details, peak_value=hours
-        )
-        if created:
-            counts["late_opened"] += 1
-        elif exception.peak_value is None or hours > exception.peak_value:
-            ShipmentException.objects.filter(pk=exception.pk).update(peak_value=hours)
-    cleared = open_late.exclude(shipment__in=on_road.filter(late_q)).exclude(
-        shipment__status=Status.EXCEPTION
-    )
-    for exception in cleared:
-        exception_end(exception=exception, ended_at=now)
-        counts["late_ended"] += 1
+    for shipment_id in Shipment.objects.filter(late_q).order_by("pk").values_list("pk", flat=True):
+        counts["late_opened"] += _under_lock(shipment_id, lambda s: _late_open(s, now))
 
-    # No movement since the last position that moved (or since pick-up).
-    threshold = timedelta(hours=settings.TRACKING_NO_MOVEMENT_HOURS)
-    still = on_road.annotate(since=Coalesce("last_moved_at", "picked_up_at")).filter(
-        since__lte=now - threshold
+    cleared = (
+        ShipmentException.objects.filter(kind=Kind.LATE, ended_at__isnull=True)
+        .exclude(shipment__in=Shipment.objects.filter(late_q))
+        .exclude(shipment__status=Status.EXCEPTION)
+        .order_by("shipment_id", "pk")
+        .values_list("shipment_id", "pk")
     )
-    for shipment in still.select_related("order"):
-        hours = _hours(now - shipment.since)
-        exception, created = exception_open(
-            shipment=shipment,
-            kind=Kind.NO_MOVEMENT,
-            started_at=shipment.since,
-            details=_("No movement since %(time)s.")
-            % {"time": timezone.localtime(shipment.since).strftime("%Y-%m-%d %H:%M")},
-            peak_value=hours,
+    for shipment_id, exception_id in cleared:
+        counts["late_ended"] += _under_lock(
+            shipment_id, lambda s, pk=exception_id: _late_end(s, pk, now)
         )
-        if created:
-            counts["no_movement_opened"] += 1
-        elif exception.peak_value is None or hours > exception.peak_value:
-            ShipmentException.objects.filter(pk=exception.pk).update(peak_value=hours)
-    open_still = ShipmentException.objects.filter(
-        kind=Kind.NO_MOVEMENT, ended_at__isnull=True
-    ).select_related("shipment")
-    for exception in open_still:
-        shipment = exception.shipment
-        moved = shipment.last_moved_at or shipment.picked_up_at
-        if shipment.status in FINISHED_STATUSES:
-            exception_end(exception=exception, ended_at=now)
-        elif moved is not None and moved > exception.started_at:
-            exception_end(exception=exception, ended_at=moved)
-        else:
-            continue
-        counts["no_movement_ended"] += 1
+
+    # No movement since the last movement (a position, a new place, a status) or
+    # since pick-up, whichever is later.
+    threshold = timedelta(hours=settings.TRACKING_NO_MOVEMENT_HOURS)
+    still = (
+        Shipment.objects.filter(status__in=WATCHED_STATUSES)
+        .annotate(
+            since=Greatest(
+                Coalesce("last_moved_at", "picked_up_at"), Coalesce("picked_up_at", "last_moved_at")
+            )
+        )
+        .filter(since__lte=now - threshold)
+    )
+    for shipment_id in still.order_by("pk").values_list("pk", flat=True):
+        counts["no_movement_opened"] += _under_lock(
+            shipment_id, lambda s: _still_open(s, now, threshold)
+        )
+
+    open_still = (
+        ShipmentException.objects.filter(kind=Kind.NO_MOVEMENT, ended_at__isnull=True)
+        .order_by("shipment_id", "pk")
+        .values_list("shipment_id", "pk")
+    )
+    for shipment_id, exception_id in open_still:
+        counts["no_movement_ended"] += _under_lock(
+            shipment_id, lambda s, pk=exception_id: _still_end(s, pk, now)
+        )
     return counts
+
+
+def _late_open(shipment: Shipment, now) -> int:
+    """Open the late episode of a locked shipment if it is late, or raise the
+    peak of the open one; 1 if opened."""
+    if not _late(shipment, now):
+        return 0  # delivered, or given a new plan, meanwhile
+    planned = shipment.planned_delivery_at
+    # Hours behind the plan: by the ETA, or by the clock once the plan passed.
+    hours = _hours(max(shipment.eta or now, now) - planned)
+    details = _("ETA %(eta)s, planned %(planned)s.") % {
+        "eta": timezone.localtime(shipment.eta).strftime("%Y-%m-%d %H:%M") if shipment.eta else "—",
+        "planned": timezone.localtime(planned).strftime("%Y-%m-%d %H:%M"),
+    }
+    exception, created = exception_open(
+        shipment=shipment,
+        kind=Kind.LATE,
+        started_at=planned if planned < now else now,
+        details=details,
+        peak_value=hours,
+    )
+    if not created:
+        _peak_raise(exception, hours)
+    return int(created)
+
+
+def _late_end(shipment: Shipment, exception_id: int, now) -> int:
+    # A stopped shipment keeps its episode until it is moving again.
+    if _late(shipment, now) or shipment.status == Status.EXCEPTION:
+        return 0
+    return _episode_end(exception_id, now)
+
+
+def _episode_end(exception_id: int, ended_at) -> int:
+    """End the episode if it is still open; 1 if this ended it."""
+    exception = ShipmentException.objects.select_for_update().get(pk=exception_id)
+    if exception.ended_at is not None:
+        return 0
+    exception_end(exception=exception, ended_at=ended_at)
+    return 1
+
+
+def _still_open(shipment: Shipment, now, threshold: timedelta) -> int:
+    since = _still_since(shipment)
+    if since is None or since > now - threshold:
+        return 0  # it moved or arrived meanwhile
+    hours = _hours(now - since)
+    exception, created = exception_open(
+        shipment=shipment,
+        kind=Kind.NO_MOVEMENT,
+        started_at=since,
+        details=_("No movement since %(time)s.")
+        % {"time": timezone.localtime(since).strftime("%Y-%m-%d %H:%M")},
+        peak_value=hours,
+    )
+    if not created:
+        _peak_raise(exception, hours)
+    return int(created)
+
+
+def _still_end(shipment: Shipment, exception_id: int, now) -> int:
+    exception = ShipmentException.objects.get(pk=exception_id)
+    moved = _moved_at(shipment)
+    if shipment.status in FINISHED_STATUSES:
+        return _episode_end(exception_id, now)
+    if moved is not None and moved > exception.started_at:
+        return _episode_end(exception_id, moved)
+    return 0

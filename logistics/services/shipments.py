@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from erp.core.db import lock_timeout
 from logistics.models import (
     SHIPMENT_IN_WAREHOUSE,
+    SHIPMENT_ON_THE_ROAD,
     SHIPMENT_TRANSITIONS,
     ProofOfDelivery,
     Shipment,
@@ -329,6 +330,14 @@ def shipment_transition(
     return event
 
 
+def _carrier_backlog_replay(shipment: Shipment, actor) -> None:
+    """Carrier events that arrived before we caught up (a delivered scan before
+    our dispatch click) apply now, in time order."""
+    from logistics.services.tracking import carrier_backlog_replay
+
+    carrier_backlog_replay(shipment=shipment, actor=actor)
+
+
 def _free_vehicle_when_route_done(vehicle_id: int) -> None:
     """A vehicle out on a route is available again once none of its shipments
     is still on the road."""
@@ -424,6 +433,7 @@ def shipment_dispatch(
             raise LogisticsInvalid(_("Choose the carrier that takes it."), field="carrier")
         shipment.save(update_fields=["carrier", "vehicle", "tracking_number", "updated_at"])
         shipment_transition(shipment=shipment, to_status=Status.DISPATCHED, actor=actor)
+        _carrier_backlog_replay(shipment, actor)
         if shipment.vehicle_id:
             from logistics.models import Vehicle
 
@@ -454,9 +464,19 @@ def shipment_move(*, shipment: Shipment, to_status: str, actor=None, reason: str
         return shipment_dispatch(shipment=shipment, actor=actor)
     if to_status == Status.DELIVERED:
         raise LogisticsInvalid(_("Record the delivery with its proof of delivery."), field="status")
+    if to_status in (Status.PLANNED, Status.PICKING, Status.PACKED):
+        raise LogisticsInvalid(
+            _("Pick waves and the packing bench set this status."), field="status"
+        )
+    if to_status == Status.EXCEPTION:
+        raise LogisticsInvalid(
+            _("Report the problem with its kind (failed attempt, damage, loss)."),
+            field="status",
+        )
     with lock_timeout():
         shipment = shipment_for_update(shipment.pk)
         shipment_transition(shipment=shipment, to_status=to_status, actor=actor, reason=reason)
+        _carrier_backlog_replay(shipment, actor)
     return shipment
 
 
@@ -516,3 +536,44 @@ def shipment_deliver(
 
 def open_shipments_q() -> Q:
     return ~Q(status__in=[Status.DELIVERED, Status.RETURNED_TO_SENDER, Status.CANCELLED])
+
+
+PROBLEM_KINDS = ("failed_attempt", "damaged", "lost")
+
+
+@transaction.atomic
+def shipment_problem_report(*, shipment: Shipment, kind: str, details: str, actor=None):
+    """Staff record a problem the carrier or the customer reported by phone: a
+    failed delivery attempt, damage or loss. An exception is opened (and sent
+    as a signal) and the shipment stops in `exception` while it is on the road;
+    damage found after delivery is recorded without changing the status."""
+    from logistics.services.exceptions import exception_open
+
+    if kind not in PROBLEM_KINDS:
+        raise LogisticsInvalid(_("Choose a failed attempt, damage or loss."), field="kind")
+    if not details.strip():
+        raise LogisticsInvalid(_("Describe the problem."), field="details")
+    with lock_timeout():
+        shipment = shipment_for_update(shipment.pk)
+    if shipment.status not in (*SHIPMENT_ON_THE_ROAD, Status.DELIVERED):
+        raise ShipmentConflict(
+            _("Problems are reported for shipments that have left; this one is %(status)s.")
+            % {"status": Status(shipment.status).label},
+            field="status",
+        )
+    exception, _created = exception_open(
+        shipment=shipment, kind=kind, details=details.strip()[:500], actor=actor
+    )
+    return exception
+
+
+def shipments_cancel_for_order(*, order_id: int, reason: str) -> int:
+    """Cancel the shipments of a cancelled order that are still in the
+    warehouse (their stock was given back with the order). Returns how many."""
+    cancelled = 0
+    for shipment in Shipment.objects.filter(
+        order_id=order_id, status__in=SHIPMENT_IN_WAREHOUSE
+    ).order_by("pk"):
+        shipment_cancel(shipment=shipment, reason=reason)
+        cancelled += 1
+    return cancelled

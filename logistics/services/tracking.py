@@ -3,20 +3,24 @@ devices (GPS, temperature, humidity), and the devices themselves.
 
 Carrier events are normalised to our statuses, stored once per (source,
 event id), placed in the timeline by when they happened, and move the
-shipment only when they are the newest news and the transition table allows
-it; what is not applied stays in the timeline with the reason. Telemetry is
+shipment only when no status change the carrier reported happened after them
+and the transition table allows it; what is not applied stays in the
+timeline with the reason (hidden from the customer) and is applied later if
+the shipment catches up with it (carrier_backlog_replay). Telemetry is
 checked as a whole batch, stored once per (device, time), and evaluated for
 cold-chain episodes (logistics.services.exceptions).
 """
 
 import re
 import secrets
+from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -55,6 +59,9 @@ MEASURE = Decimal("0.01")
 TEMPERATURE_RANGE = (Decimal("-100"), Decimal("200"))
 HUMIDITY_RANGE = (Decimal("0"), Decimal("100"))
 DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+# How far back a device or carrier may report: older is a clock that was
+# never set (1970, year 1), not a late delivery of real news.
+OLDEST = timedelta(days=366)
 
 # --- Carrier statuses -------------------------------------------------------
 
@@ -254,10 +261,11 @@ def _measure(value, field: str, bounds: tuple[Decimal, Decimal]) -> Decimal | No
     return number.quantize(MEASURE)
 
 
-def time_clean(value, field: str, *, latest=None) -> datetime:
+def time_clean(value, field: str, *, latest=None, earliest=None) -> datetime:
     """An aware datetime from a datetime, an ISO 8601 text or epoch seconds;
     a time without offset is taken as local time. Later than now plus
-    TRACKING_FUTURE_TOLERANCE is refused (a device's or carrier's clock is off)."""
+    TRACKING_FUTURE_TOLERANCE is refused (a device's or carrier's clock is
+    off), and so is earlier than OLDEST before now (a clock never set)."""
     if isinstance(value, datetime):
         when = value
     elif isinstance(value, int | float) and not isinstance(value, bool):
@@ -277,14 +285,26 @@ def time_clean(value, field: str, *, latest=None) -> datetime:
             )
     else:
         raise LogisticsInvalid(_("Enter the date and time."), field=field)
-    if timezone.is_naive(when):
-        when = timezone.make_aware(when)
-    latest = latest or timezone.now() + settings.TRACKING_FUTURE_TOLERANCE
-    if when > latest:
+    now = timezone.now()
+    latest = latest or now + settings.TRACKING_FUTURE_TOLERANCE
+    earliest = earliest or now - OLDEST
+    try:
+        if timezone.is_naive(when):
+            when = timezone.make_aware(when)
+        # Comparing converts to UTC, which overflows at the ends of the
+        # calendar (0001-01-01T00:00+08:00 is in year 0 in UTC).
+        too_late, too_early = when > latest, when < earliest
+    except (OverflowError, ValueError):
+        raise LogisticsInvalid(_("Enter a valid date and time."), field=field) from None
+    if too_late:
         raise LogisticsInvalid(
             _("This time is in the future (more than %(minutes)s minutes ahead).")
             % {"minutes": int(settings.TRACKING_FUTURE_TOLERANCE.total_seconds() // 60)},
             field=field,
+        )
+    if too_early:
+        raise LogisticsInvalid(
+            _("This time is more than %(days)s days ago.") % {"days": OLDEST.days}, field=field
         )
     return when
 
@@ -321,12 +341,42 @@ def _position_update(shipment: Shipment, points: list[tuple]) -> None:
     ):
         shipment.last_moved_at = moved_at
         fields.append("last_moved_at")
-        still = ShipmentException.objects.filter(
-            shipment=shipment, kind=Kind.NO_MOVEMENT, ended_at__isnull=True
-        ).first()
-        if still is not None:
-            exception_end(exception=still, ended_at=moved_at)
+        _still_end(shipment, moved_at)
     shipment.save(update_fields=fields)
+
+
+def _still_end(shipment: Shipment, moved_at) -> None:
+    still = ShipmentException.objects.filter(
+        shipment=shipment, kind=Kind.NO_MOVEMENT, ended_at__isnull=True
+    ).first()
+    if still is not None:
+        exception_end(exception=still, ended_at=moved_at)
+
+
+def _moved(shipment: Shipment, at) -> None:
+    """The shipment moved at `at` (a carrier's hub scan or status change, with
+    or without coordinates); counts only when newer than what we know, the
+    last movement or else the pick-up. The caller holds the lock."""
+    known = max(filter(None, (shipment.last_moved_at, shipment.picked_up_at)), default=None)
+    if known is not None and at <= known:
+        return
+    shipment.last_moved_at = at
+    shipment.save(update_fields=["last_moved_at", "updated_at"])
+    _still_end(shipment, at)
+
+
+def _location_changed(shipment: Shipment, location: str, at) -> bool:
+    """The event's place differs from the latest place known before it."""
+    if not location:
+        return False
+    before = (
+        ShipmentEvent.objects.filter(shipment=shipment, occurred_at__lt=at)
+        .exclude(location="")
+        .order_by("-occurred_at", "-pk")
+        .values_list("location", flat=True)
+        .first()
+    )
+    return before != location
 
 
 # --- Carrier events ---------------------------------------------------------
@@ -336,6 +386,23 @@ FURTHER_THAN_PICKED_UP = (
     Status.OUT_FOR_DELIVERY,
     Status.DELIVERED,
     Status.RETURNED_TO_SENDER,
+)
+# Statuses a carrier event stored without being applied may still bring the
+# shipment to once it catches up (a reported problem opened its exception
+# when it arrived; it does not stop the shipment afterwards).
+REPLAYABLE = (Status.DISPATCHED, *FURTHER_THAN_PICKED_UP)
+# Status changes we make ourselves; everything else is news from outside.
+OUR_SOURCES = (Source.STAFF, Source.SYSTEM)
+NOTE_SEPARATOR = " — "
+# The copy of an event's fields the shipment's timeline keeps.
+EVENT_FIELDS = (
+    "source",
+    "external_id",
+    "carrier_status",
+    "location",
+    "latitude",
+    "longitude",
+    "occurred_at",
 )
 
 
@@ -350,7 +417,58 @@ def _target(meaning: Normalised, current: str) -> str:
 
 
 def _joined(text: str, note: str) -> str:
-    return (f"{text} — {note}" if text else note)[:500]
+    """The carrier's text and our note; the text is cut, never the note, so
+    _carrier_text finds the text again."""
+    if not text:
+        return note[:500]
+    room = max(0, 500 - len(NOTE_SEPARATOR) - len(note))
+    return f"{text[:room]}{NOTE_SEPARATOR}{note}"[:500]
+
+
+def _carrier_text(description: str) -> str:
+    """The carrier's text of an event stored with a note (see _joined)."""
+    text, separator, _note = description.rpartition(NOTE_SEPARATOR)
+    return text if separator else ""
+
+
+def _news(shipment: Shipment):
+    """Status changes from outside (a carrier) that were applied: what an
+    event has to be newer than to move the shipment. Our own clicks are not
+    news about the parcel, and what was stored without being applied is not
+    where the shipment is."""
+    return ShipmentEvent.objects.filter(shipment=shipment, kind=ShipmentEvent.Kind.STATUS).exclude(
+        source__in=OUR_SOURCES
+    )
+
+
+def _unapplied(shipment, to_status, fields, text, note, actor) -> ShipmentEvent:
+    """A carrier event kept in the timeline with why it did not move the
+    shipment; customers do not see it (it is not where their parcel is)."""
+    return _record(
+        shipment,
+        kind=ShipmentEvent.Kind.TRACKING,
+        actor=actor,
+        to_status=to_status,
+        description=_joined(text, note),
+        visible_to_customer=False,
+        **fields,
+    )
+
+
+def _other_carrier(shipment: Shipment, carrier_code: str | None) -> str:
+    """Why an event naming another carrier than the shipment's does not move
+    it, or "". An aggregator's code (KUAIDI100) names no carrier."""
+    code = (carrier_code or "").strip().upper()
+    if not code or code in CARRIER_CODES or shipment.carrier_id is None:
+        return ""
+    if code == shipment.carrier.code.strip().upper():
+        return ""
+    return _(
+        "Not applied: the event is from carrier %(event)s; the shipment goes with %(ours)s."
+    ) % {
+        "event": code,
+        "ours": shipment.carrier.code,
+    }
 
 
 @transaction.atomic
@@ -373,12 +491,18 @@ def tracking_event_ingest(
 
     The same (shipment, source, event id) again stores nothing (created False).
     The status word is normalised (carrier_status_normalise). The shipment
-    follows it only if no event with a status happened after it and the
-    transition table allows it; otherwise the event is kept with the status it
-    claimed and a note why it was not applied (a carrier cannot fix our state,
-    so this is not an error). A failed attempt, damage or loss opens an
-    exception and stops the shipment; "delivered" records the proof of
-    delivery with `recipient` (else the carrier's description)."""
+    follows it only if no status change reported from outside was applied
+    after it and the transition table allows it; otherwise the event is kept
+    with the status it claimed, a note why it was not applied (a carrier
+    cannot fix our state, so this is not an error) and hidden from the
+    customer. Once the shipment moves, events kept that way and newer than
+    its latest news are applied in turn (carrier_backlog_replay). An event
+    naming another carrier than the shipment's (`carrier_code`, unless it is
+    an aggregator's scheme) is only kept, and a shipment without a carrier is
+    not dispatched by one. A failed attempt, damage or loss opens an exception
+    and stops the shipment; "delivered" records the proof of delivery with
+    `recipient` (else the carrier's description). A new place or an applied
+    status counts as movement, with or without coordinates."""
     external_id = (external_id or "").strip()
     if not external_id:
         raise LogisticsInvalid(_("Give the event's id."), field="external_id")
@@ -414,9 +538,19 @@ def tracking_event_ingest(
     text = (description or "").strip()[:500]
     try:
         with transaction.atomic():
+            other = _other_carrier(shipment, carrier_code)
+            if other:
+                # Not our parcel's news: it neither moves nor places it.
+                return _unapplied(shipment, "", fields, text, other, actor), True
+            before = shipment.status
+            new_place = _location_changed(shipment, fields["location"], occurred_at)
             if lat is not None:
                 _position_update(shipment, [(occurred_at, lat, lon)])
             event = _event_apply(shipment, meaning, fields, text, recipient, actor)
+            if shipment.status != before or new_place:
+                _moved(shipment, occurred_at)
+            if shipment.status != before:
+                _backlog_replay(shipment, actor)
     except IntegrityError:
         duplicate = ShipmentEvent.objects.filter(
             shipment=shipment, source=source, external_id=external_id
@@ -428,48 +562,70 @@ def tracking_event_ingest(
 
 
 def _event_apply(shipment, meaning: Normalised, fields: dict, text: str, recipient, actor):
-    def tracking(to_status="", note=""):
-        return _record(
-            shipment,
-            kind=ShipmentEvent.Kind.TRACKING,
-            actor=actor,
-            to_status=to_status,
-            description=_joined(text, note) if note else text,
-            **fields,
-        )
-
-    newer = (
-        ShipmentEvent.objects.filter(shipment=shipment, occurred_at__gt=fields["occurred_at"])
-        .exclude(to_status="")
-        .exists()
-    )
+    newer = _news(shipment).filter(occurred_at__gt=fields["occurred_at"]).exists()
     older_note = _("Older than the shipment's latest status: kept in the timeline only.")
     if meaning.problem:
         return _problem_apply(shipment, meaning.problem, fields, text, newer, older_note, actor)
     if not meaning.status:
-        return tracking()
+        return _record(
+            shipment, kind=ShipmentEvent.Kind.TRACKING, actor=actor, description=text, **fields
+        )
     target = _target(meaning, shipment.status)
     if newer:
-        return tracking(target, older_note)
-    if target == shipment.status:
-        return tracking(target)
-    if meaning.status == PICKED_UP and shipment.status in FURTHER_THAN_PICKED_UP:
-        return tracking(target)  # picked up long ago: it is further along already
+        return _unapplied(shipment, target, fields, text, older_note, actor)
+    if target == shipment.status or (
+        # picked up long ago: it is further along already
+        meaning.status == PICKED_UP and shipment.status in FURTHER_THAN_PICKED_UP
+    ):
+        return _record(
+            shipment,
+            kind=ShipmentEvent.Kind.TRACKING,
+            actor=actor,
+            to_status=target,
+            description=text,
+            **fields,
+        )
+    event, _applied = _status_apply(shipment, target, fields, text, recipient, actor)
+    return event
+
+
+def _status_apply(shipment, target, fields, text, recipient, actor) -> tuple[ShipmentEvent, bool]:
+    """Move the shipment to `target` for a carrier event, or keep the event
+    with why not; (event, applied)."""
     if target not in allowed_targets(shipment):
-        return tracking(target, _not_allowed(shipment.status, target))
+        note = _not_allowed(shipment.status, target)
+        return _unapplied(shipment, target, fields, text, note, actor), False
+    if target == Status.DISPATCHED and shipment.carrier_id is None:
+        note = _("Not applied: the shipment has no carrier; dispatch it with its carrier.")
+        return _unapplied(shipment, target, fields, text, note, actor), False
     try:
         with transaction.atomic():
+            _pickup_backdate(shipment, fields["occurred_at"], target)
             if target == Status.DELIVERED:
-                return _deliver(shipment, fields, text, recipient, actor)
-            return shipment_transition(
+                return _deliver(shipment, fields, text, recipient, actor), True
+            event = shipment_transition(
                 shipment=shipment,
                 to_status=target,
                 actor=actor,
                 reason=text,
                 **fields,
             )
-    except DomainError as exc:  # e.g. not every unit packed, delivery before pick-up
-        return tracking(target, _("Not applied: %(reason)s") % {"reason": exc.message})
+            return event, True
+    except DomainError as exc:  # e.g. not every unit packed
+        shipment.refresh_from_db()
+        note = _("Not applied: %(reason)s") % {"reason": exc.message}
+        return _unapplied(shipment, target, fields, text, note, actor), False
+
+
+def _pickup_backdate(shipment: Shipment, at, target: str) -> None:
+    """A carrier reporting the parcel on its way before we recorded the
+    dispatch had it then (staff clicked late): it was picked up by `at`, so a
+    delivery the carrier reports after that is not "before it left"."""
+    if target == Status.DISPATCHED or shipment.picked_up_at is None:
+        return
+    if shipment.created_at <= at < shipment.picked_up_at:
+        shipment.picked_up_at = at
+        shipment.save(update_fields=["picked_up_at", "updated_at"])
 
 
 def _not_allowed(current: str, target: str) -> str:
@@ -511,14 +667,7 @@ def _problem_apply(shipment, kind, fields, text, newer, older_note, actor) -> Sh
     if newer and kind == Kind.FAILED_ATTEMPT:
         # A failed attempt before the latest news (delivered, out again ...)
         # has been overtaken; damage or loss stays a problem whenever it happened.
-        return _record(
-            shipment,
-            kind=ShipmentEvent.Kind.TRACKING,
-            actor=actor,
-            to_status=Status.EXCEPTION,
-            description=_joined(text or label, older_note),
-            **fields,
-        )
+        return _unapplied(shipment, Status.EXCEPTION, fields, text or label, older_note, actor)
     exception_open(
         shipment=shipment,
         kind=kind,
@@ -541,14 +690,107 @@ def _problem_apply(shipment, kind, fields, text, newer, older_note, actor) -> Sh
             reason=text or label,
             **fields,
         )
+    if note:
+        return _unapplied(shipment, Status.EXCEPTION, fields, text or label, note, actor)
     return _record(
         shipment,
         kind=ShipmentEvent.Kind.TRACKING,
         actor=actor,
         to_status=Status.EXCEPTION,
-        description=_joined(text or label, note) if note else (text or label),
+        description=text or label,
         **fields,
     )
+
+
+# --- Catching up with the carrier -------------------------------------------
+
+_replaying: ContextVar[bool] = ContextVar("carrier_backlog_replaying", default=False)
+
+
+@transaction.atomic
+def carrier_backlog_replay(*, shipment: Shipment, actor=None) -> list[ShipmentEvent]:
+    """Apply the carrier's events that were stored without moving the
+    shipment (it could not take their status yet) now that it may; the status
+    events written, in order.
+
+    Call it after a status change the carrier did not report - a dispatch by
+    staff above all - inside the same transaction: a carrier that scanned the
+    parcel in transit, out for delivery and delivered before staff clicked
+    "dispatched" would otherwise leave it dispatched for good. Events newer
+    than the latest applied carrier status are taken in the order they
+    happened; each one the transition table now allows is applied as if it
+    had just arrived (a delivery through shipment_deliver, with its proof),
+    the others stay as they are. Running it again changes nothing. The
+    shipment is locked here and `shipment` is refreshed in place."""
+    if _replaying.get():
+        return []  # called by a transition the replay itself applies
+    with lock_timeout():
+        shipment_for_update(shipment.pk)  # a no-op when the caller holds it
+    shipment.refresh_from_db()
+    return _backlog_replay(shipment, actor)
+
+
+def _backlog_replay(shipment: Shipment, actor) -> list[ShipmentEvent]:
+    if _replaying.get():
+        return []  # a transition applied by the replay itself
+    token = _replaying.set(True)
+    try:
+        applied = []
+        seen = None  # (occurred_at, pk) of the last row looked at
+        while True:
+            rows = ShipmentEvent.objects.filter(
+                shipment=shipment,
+                kind=ShipmentEvent.Kind.TRACKING,
+                visible_to_customer=False,
+                to_status__in=REPLAYABLE,
+            ).exclude(source__in=OUR_SOURCES)
+            latest = (
+                _news(shipment)
+                .order_by("-occurred_at")
+                .values_list("occurred_at", flat=True)
+                .first()
+            )
+            if latest is not None:
+                rows = rows.filter(occurred_at__gt=latest)
+            if seen is not None:
+                rows = rows.filter(
+                    Q(occurred_at__gt=seen[0]) | Q(occurred_at=seen[0], pk__gt=seen[1])
+                )
+            row = rows.order_by("occurred_at", "pk").first()
+            if row is None:
+                return applied
+            seen = (row.occurred_at, row.pk)
+            event = _replay_one(shipment, row, actor)
+            if event is not None:
+                applied.append(event)
+    finally:
+        _replaying.reset(token)
+
+
+class _NotReplayed(Exception):
+    pass
+
+
+def _replay_one(shipment: Shipment, row: ShipmentEvent, actor) -> ShipmentEvent | None:
+    target = row.to_status
+    if target == shipment.status or target not in allowed_targets(shipment):
+        return None
+    fields = {name: getattr(row, name) for name in EVENT_FIELDS}
+    try:
+        with transaction.atomic():
+            # The status change takes the stored event's place, with its
+            # event id, so the carrier's event is in the timeline once.
+            row.delete()
+            event, applied = _status_apply(
+                shipment, target, fields, _carrier_text(row.description), "", actor
+            )
+            if not applied:
+                raise _NotReplayed
+    except _NotReplayed:
+        shipment.refresh_from_db()
+        return None
+    _moved(shipment, fields["occurred_at"])
+    return event
 
 
 # --- Scanner events ---------------------------------------------------------
@@ -689,7 +931,8 @@ def readings_clean(readings) -> list[dict]:
             _("At most %(limit)s readings per request; split the batch.") % {"limit": limit},
             field="readings",
         )
-    latest = timezone.now() + settings.TRACKING_FUTURE_TOLERANCE
+    now = timezone.now()
+    latest, earliest = now + settings.TRACKING_FUTURE_TOLERANCE, now - OLDEST
     rows = []
     for index, item in enumerate(readings):
         prefix = f"readings[{index}]."
@@ -697,7 +940,9 @@ def readings_clean(readings) -> list[dict]:
             raise LogisticsInvalid(_("A reading is an object."), field=f"readings[{index}]")
         lat, lon = coordinates_clean(item.get("latitude"), item.get("longitude"), prefix=prefix)
         row = {
-            "recorded_at": time_clean(item.get("time"), prefix + "time", latest=latest),
+            "recorded_at": time_clean(
+                item.get("time"), prefix + "time", latest=latest, earliest=earliest
+            ),
             "latitude": lat,
             "longitude": lon,
             "temperature": _measure(

@@ -10,6 +10,8 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import F, FloatField, Value
+from django.db.models.functions import Round
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -51,10 +53,18 @@ STATUS_BADGES = {
 }
 
 
+def _km_expression(metres: str):
+    """Metres as kilometres to 0.1, in the query (so exports get them too)."""
+    return Round(F(metres) / Value(1000.0), 1, output_field=FloatField())
+
+
 class DispatchPlanListView(StaffListView):
     permission_required = "logistics.view_dispatchplan"
     filterset_class = DispatchPlanFilter
-    queryset = dispatch_plan_list()
+    queryset = dispatch_plan_list().annotate(
+        total_km=_km_expression("total_distance_m"),
+        baseline_km=_km_expression("baseline_distance_m"),
+    )
     title = gettext_lazy("Dispatch plans")
     columns = [
         ("number", gettext_lazy("plan number"), "number"),
@@ -63,8 +73,9 @@ class DispatchPlanListView(StaffListView):
         ("status", gettext_lazy("status")),
         ("shipment_count", gettext_lazy("shipments")),
         ("route_count", gettext_lazy("routes")),
-        ("total_distance_m", gettext_lazy("total distance (m)"), "total_distance_m"),
-        ("baseline_distance_m", gettext_lazy("nearest-neighbour distance (m)")),
+        # In km, as on the plan's page; sorted by the metres behind them.
+        ("total_km", gettext_lazy("total distance (km)"), "total_distance_m"),
+        ("baseline_km", gettext_lazy("nearest-neighbour distance (km)")),
     ]
     create_url_name = "logistics:dispatch-plan-create"
     create_permission = "logistics.add_dispatchplan"
@@ -99,7 +110,7 @@ class DispatchPlanForm(forms.Form):
     )
     vehicles = VehicleChoices(
         label=gettext_lazy("vehicles"),
-        queryset=Vehicle.objects.filter(status=Vehicle.Status.AVAILABLE).select_related("depot"),
+        queryset=Vehicle.objects.none(),
         required=False,
         help_text=gettext_lazy("None chosen: every available vehicle of the depot."),
     )
@@ -120,10 +131,27 @@ class DispatchPlanForm(forms.Form):
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, depot=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["date"].initial = timezone.localdate() + timedelta(days=1)
-        self.fields["vehicles"].widget.attrs["size"] = 6
+        vans = (
+            Vehicle.objects.filter(status=Vehicle.Status.AVAILABLE)
+            .select_related("depot")
+            .order_by("depot__code", "plate")
+        )
+        field = self.fields["vehicles"]
+        if depot is not None:
+            # Only the chosen depot's vans: the plan can take no other.
+            field.queryset = vans.filter(depot=depot)
+        else:
+            field.queryset = vans
+            groups: dict[str, list] = {}
+            for vehicle in vans:
+                groups.setdefault(str(vehicle.depot), []).append(
+                    (vehicle.pk, field.label_from_instance(vehicle))
+                )
+            field.choices = list(groups.items())
+        field.widget.attrs["size"] = 6
 
 
 class DispatchPlanCreateView(ServiceFormView):
@@ -131,12 +159,28 @@ class DispatchPlanCreateView(ServiceFormView):
 
     permission_required = "logistics.add_dispatchplan"
     form_class = DispatchPlanForm
+    template_name = "logistics/dispatch/plan_form.html"
     title = gettext_lazy("New dispatch plan")
     cancel_url_name = "logistics:dispatch-plan-list"
     hint = gettext_lazy(
         "The plan takes every packed shipment of the depot that is due that day and has "
         "destination coordinates; solve it on the next page."
     )
+
+    def _depot(self):
+        source = self.request.POST if self.request.method == "POST" else self.request.GET
+        try:
+            return Warehouse.objects.filter(active=True).get(pk=int(source.get("depot", "")))
+        except (ValueError, Warehouse.DoesNotExist):
+            return None
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["depot"] = self._depot()
+        return kwargs
+
+    def get_initial(self):
+        return {"depot": self._depot()}
 
     def perform(self, form):
         data = form.cleaned_data

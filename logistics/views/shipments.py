@@ -21,10 +21,11 @@ from logistics.forms import (
     CancelForm,
     DeliverForm,
     DispatchForm,
+    ProblemForm,
     ShipmentCreateForm,
     TransitionForm,
 )
-from logistics.models import SensorReading, Shipment, ShipmentException
+from logistics.models import SHIPMENT_ON_THE_ROAD, SensorReading, Shipment, ShipmentException
 from logistics.selectors import (
     carbon_by_carrier_month,
     shipment_detail,
@@ -39,6 +40,7 @@ from logistics.services import (
     shipment_deliver,
     shipment_dispatch,
     shipment_move,
+    shipment_problem_report,
     unassigned_units,
 )
 from orders.models import Order
@@ -141,15 +143,22 @@ def _forms_for(request, shipment):
         if Status.DELIVERED in targets:
             forms["deliver"] = style_form(DeliverForm(), small=True)
     if user.has_perm("logistics.change_shipment"):
-        manual = targets - {Status.DISPATCHED, Status.DELIVERED, Status.CANCELLED}
-        if shipment.status == Status.PACKED:
-            manual.discard(Status.DISPATCHED)
-        if shipment.status in (Status.PLANNED, Status.PICKING):
-            manual -= {Status.PICKING, Status.PACKED, Status.PLANNED}  # pick waves do these
+        # Picking, packing, dispatch, delivery and problems have their own forms.
+        manual = targets - {
+            Status.PLANNED,
+            Status.PICKING,
+            Status.PACKED,
+            Status.DISPATCHED,
+            Status.DELIVERED,
+            Status.CANCELLED,
+            Status.EXCEPTION,
+        }
         if manual:
             forms["transition"] = style_form(TransitionForm(targets=manual), small=True)
         if Status.CANCELLED in targets:
             forms["cancel"] = style_form(CancelForm(), small=True)
+        if shipment.status in (*SHIPMENT_ON_THE_ROAD, Status.DELIVERED):
+            forms["problem"] = style_form(ProblemForm(), small=True)
     return forms
 
 
@@ -194,6 +203,7 @@ ACTION_PERMISSIONS = {
     "deliver": "logistics.dispatch_shipment",
     "transition": "logistics.change_shipment",
     "cancel": "logistics.change_shipment",
+    "problem": "logistics.change_shipment",
 }
 
 
@@ -213,6 +223,7 @@ def shipment_action(request, number: str, action: str):
         "deliver": lambda: DeliverForm(request.POST, request.FILES),
         "transition": lambda: TransitionForm(request.POST, targets=allowed_targets(shipment)),
         "cancel": lambda: CancelForm(request.POST),
+        "problem": lambda: ProblemForm(request.POST),
     }[action]()
     if not form.is_valid():
         first = next(iter(form.errors.items()))
@@ -231,6 +242,8 @@ def shipment_action(request, number: str, action: str):
                 reason=data["reason"],
                 actor=request.user,
             )
+        elif action == "problem":
+            shipment_problem_report(shipment=shipment, actor=request.user, **data)
         else:
             shipment_cancel(shipment=shipment, reason=data["reason"], actor=request.user)
     except DomainError as exc:

@@ -126,3 +126,36 @@ def test_negative_control_without_the_device_lock_the_overlap_counts_twice(
     assert errors == []
     assert SensorReading.objects.filter(device=device).count() == 900  # the constraint holds
     assert sum(stored) == 1200  # but the overlap was reported stored by both
+
+
+def test_two_loggers_of_one_shipment_posting_together_make_one_episode(on_road):  # noqa: F811
+    """Logger A too warm for an hour, logger B in range beside it, both
+    posting at the same moment: one breach (the shipment lock orders the
+    evaluations; the episode is the shipment's, over both devices)."""
+    shipment = on_road(temperature_range=(Decimal("2"), Decimal("8")))
+    tokens = [device_create(device_id=f"TL-{n}", shipment=shipment)[1] for n in "AB"]
+    t0 = timezone.now() - timedelta(hours=3)
+    minute = timedelta(minutes=1)
+    warm = [
+        {"time": (t0 + i * minute).isoformat(), "temperature": 10.0 if i < 60 else 5.0}
+        for i in range(0, 90, 2)
+    ]
+    cool = [{"time": (t0 + i * minute).isoformat(), "temperature": 5.0} for i in range(1, 90, 2)]
+
+    def post(device_id, token, batch):
+        def call():
+            api = APIClient()
+            api.credentials(HTTP_AUTHORIZATION=f"Device {token}")
+            return api.post(
+                "/api/v1/telemetry/", {"device_id": device_id, "readings": batch}, format="json"
+            )
+
+        return call
+
+    results, errors = run_together(post("TL-A", tokens[0], warm), post("TL-B", tokens[1], cool))
+    assert errors == []
+    assert [r.status_code for r in results] == [201, 201], [r.content for r in results]
+    assert sum(r.json()["exceptions_opened"] for r in results) == 1
+    (breach,) = ShipmentException.objects.filter(shipment=shipment)
+    start = readings_clean([warm[0]])[0]["recorded_at"]
+    assert (breach.started_at, breach.ended_at) == (start, start + 60 * minute)

@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection
+from django.db import OperationalError, connection
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
-from erp.core.errors import DomainError
+from erp.core.db import lock_timeout
+from erp.core.errors import DomainError, LockTimeout
 from inventory.models import StockLevel, StockMove
 from logistics.models import (
     Carrier,
@@ -38,7 +39,7 @@ from logistics.services import (
     shipment_create,
     vehicle_create,
 )
-from orders.services import order_confirm
+from orders.services import order_confirm, order_hold, order_release
 
 pytestmark = pytest.mark.django_db
 
@@ -144,7 +145,8 @@ def test_sixty_shipments_four_vans_respect_capacity_and_windows_and_beat_the_bas
     started = time.monotonic()
     plan = plan_solve(plan=plan)
     took = time.monotonic() - started
-    assert took <= plan.time_limit_seconds + 3, took
+    # Wall time of the whole call, preparation and storing included.
+    assert took <= plan.time_limit_seconds + 1.0, took
 
     plan.refresh_from_db()
     assert plan.status == DispatchPlan.Status.SOLVED
@@ -180,7 +182,7 @@ def test_sixty_shipments_four_vans_respect_capacity_and_windows_and_beat_the_bas
     assert plan.total_distance_m == sum(r.distance_m for r in routes)
     assert plan.baseline_distance_m is not None
     assert plan.total_distance_m <= plan.baseline_distance_m
-    assert plan.solve_seconds <= plan.time_limit_seconds + 3
+    assert plan.solve_seconds <= plan.time_limit_seconds + 1
 
 
 def test_bad_input_is_refused_with_the_field_and_stores_nothing(ship, van, world, staff_api, place):
@@ -207,6 +209,8 @@ def test_bad_input_is_refused_with_the_field_and_stores_nothing(ship, van, world
         ({"depot": "XX99"}, 400, "depot"),
         ({"date": "tomorrow"}, 400, "date"),
         ({"date": (day - timedelta(days=3)).isoformat()}, 400, "date"),
+        ({"date": "9999-12-31"}, 400, "date"),
+        ({"date": (day + timedelta(days=60)).isoformat()}, 400, "date"),  # 61 days ahead
         ({"time_limit_seconds": 0}, 400, "time_limit_seconds"),
         ({"time_limit_seconds": 61}, 400, "time_limit_seconds"),
         ({"shift_start": "18:00", "shift_end": "09:00"}, 400, "shift_end"),
@@ -231,7 +235,7 @@ def test_bad_input_is_refused_with_the_field_and_stores_nothing(ship, van, world
     assert created.json()["shipments"] == [here.number]
     assert created.json()["vehicles"] == ["沪A·D1"]
     assert created.json()["status"] == "draft" and created.json()["unassigned"] == []
-    # A shipment is on one open plan of a day at a time.
+    # A shipment is on one open plan at a time.
     again = post(shipments=[here.number])
     assert again.status_code == 409
     assert created.json()["number"] in again.json()["error"]["fields"]["shipments"][0]
@@ -438,12 +442,33 @@ def test_plan_page_draws_one_route_per_vehicle(
 
     listing = client.get("/logistics/dispatch-plans/?status=solved").content.decode()
     assert plan.number in listing
+    # Distances in km, as on the plan's page.
+    plan.refresh_from_db()
+    km = (Decimal(plan.total_distance_m) / 1000).quantize(Decimal("0.1"))
+    listing = client.get("/logistics/dispatch-plans/?status=solved").content.decode()
+    assert f"<td>{km}</td>" in listing, km
+    assert f"<td>{plan.total_distance_m}</td>" not in listing
 
 
-def test_new_plan_form(small_day, world, role_client):
+def test_new_plan_form(small_day, world, role_client, van):
     day, _shipments, vans = small_day
+    beijing = van("京B·E1", depot="bj")
     client = role_client("dispatcher")
-    assert client.get("/logistics/dispatch-plans/new/").status_code == 200
+    page = client.get("/logistics/dispatch-plans/new/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'class="breadcrumb"' in html and "/logistics/dispatch-plans/" in html
+    assert "bi-upc-scan" not in html  # nothing is scanned here
+    # No depot chosen yet: the vans are grouped by their depot.
+    vehicles = html.split('id="plan-vehicles"')[1].split("</select>")[0]
+    assert vehicles.count("<optgroup") == 2
+    assert vehicles.index("BJ01") < vehicles.index(beijing.plate) < vehicles.index("SH01")
+    assert vehicles.index("SH01") < vehicles.index(vans[0].plate)
+    # A depot chosen: only its vans.
+    sh_only = client.get(f"/logistics/dispatch-plans/new/?depot={world['sh'].pk}").content.decode()
+    vehicles = sh_only.split('id="plan-vehicles"')[1].split("</select>")[0]
+    assert vans[0].plate in vehicles and vans[1].plate in vehicles
+    assert beijing.plate not in vehicles and "<optgroup" not in vehicles
     bad = client.post(
         "/logistics/dispatch-plans/new/",
         {
@@ -470,6 +495,20 @@ def test_new_plan_form(small_day, world, role_client):
     plan = DispatchPlan.objects.get()
     assert done.status_code == 302 and done["Location"].endswith(f"/{plan.number}/")
     assert list(plan.vehicles.all()) == [vans[1]] and plan.time_limit_seconds == 2
+    # Another depot's van is no choice for this depot.
+    plan_cancel(plan=plan)
+    wrong = client.post(
+        "/logistics/dispatch-plans/new/",
+        {
+            "depot": world["sh"].pk,
+            "date": day.isoformat(),
+            "vehicles": [beijing.pk],
+            "time_limit_seconds": 2,
+            "shift_start": "08:00",
+            "shift_end": "20:00",
+        },
+    )
+    assert wrong.status_code == 200 and DispatchPlan.objects.count() == 1
 
 
 def test_who_may_see_and_change_plans(small_day, world, role_client, staff_api, client):
@@ -538,6 +577,131 @@ def test_list_api_filters_and_schema(
         assert path in paths, path
 
 
+def test_a_shipment_is_on_one_open_plan_whatever_the_day(ship, van, world, staff_api):
+    day = tomorrow()
+    van("沪A·D1")
+    anytime = ship(1, (31.30, 121.50))  # no window: any day will do
+    fixed = ship(1, (31.31, 121.52), (at(day, 9), at(day, 17)))
+    later = plan_create(depot=world["sh"], date=day + timedelta(days=1), shipments=[anytime])
+    with translation.override("en"), pytest.raises(DispatchConflict) as err:
+        plan_create(depot=world["sh"], date=day, shipments=[anytime, fixed])
+    assert err.value.field == "shipments"
+    assert f"{anytime.number} ({later.number})" in err.value.message
+    assert "another open plan" in err.value.message
+    # The default selection of the other day leaves it out.
+    today_plan = plan_create(depot=world["sh"], date=day)
+    assert list(today_plan.shipments.all()) == [fixed]
+    # Once that plan is cancelled, the shipment is free again.
+    plan_cancel(plan=later)
+    other = staff_api("dispatcher").post(
+        "/api/v1/dispatch-plans/",
+        {"depot": "SH01", "date": (day + timedelta(days=2)).isoformat()},
+        format="json",
+    )
+    assert other.status_code == 201 and other.json()["shipments"] == [anytime.number]
+
+
+def test_shipments_of_stopped_orders_are_refused_skipped_and_taken_off(small_day, world, van):
+    day, shipments, _vans = small_day
+    held = shipments[1]
+    order_hold(order=held.order, reason="客户要求暂缓")
+
+    with pytest.raises(DispatchConflict) as err:
+        plan_create(depot=world["sh"], date=day, shipments=[shipments[0], held])
+    assert err.value.field == "shipments"
+    assert held.number in err.value.message and "挂起" in err.value.message  # on hold
+    assert shipments[0].number not in err.value.message
+
+    # The default selection skips it.
+    plan = plan_create(depot=world["sh"], date=day, time_limit_seconds=1)
+    assert held not in plan.shipments.all() and plan.shipments.count() == 4
+    plan_cancel(plan=plan)
+
+    # Chosen while its order could ship, held before the solve: the solve takes it off.
+    order_release(order=held.order)
+    plan = plan_create(depot=world["sh"], date=day, time_limit_seconds=1)
+    order_hold(order=held.order, reason="客户要求暂缓")
+    with translation.override("en"):
+        plan = plan_solve(plan=plan)
+    assert held.number in plan.note and "on hold" in plan.note
+    assert not plan.shipments.filter(pk=held.pk).exists()
+    assert DispatchStop.objects.filter(route__plan=plan).count() == 4
+    plan_release(plan=plan)
+    assert Shipment.objects.filter(status=Shipment.Status.DISPATCHED).count() == 4
+    held.refresh_from_db()
+    assert held.status == Shipment.Status.PACKED
+
+
+def test_release_takes_off_shipments_whose_order_stopped_after_the_solve(small_day, world):
+    day, _shipments, _vans = small_day
+    plan = plan_solve(plan=plan_create(depot=world["sh"], date=day, time_limit_seconds=1))
+    # The first stop of a route with more, so the next stop's leg changes.
+    first = next(
+        stop
+        for stop in DispatchStop.objects.filter(route__plan=plan, sequence=1)
+        if stop.route.stops.count() > 1
+    )
+    held = first.shipment
+    order_hold(order=held.order, reason="客户要求暂缓")
+
+    plan = plan_release(plan=plan)
+    assert plan.status == DispatchPlan.Status.RELEASED
+    assert held.number in plan.note
+    assert not plan.shipments.filter(pk=held.pk).exists()
+    held.refresh_from_db()
+    assert held.status == Shipment.Status.PACKED and held.vehicle is None
+    assert held.eta == held.planned_delivery_at  # back to its promise
+    dispatched = Shipment.objects.filter(status=Shipment.Status.DISPATCHED)
+    assert dispatched.count() == 4
+    box = StockLevel.objects.get(warehouse=world["sh"], product__sku="BOX-1")
+    assert (box.on_hand, box.reserved) == (2000 - 12, 3)  # the held order keeps its units
+    # The routes without the stop: numbered again, legs and distances measured again.
+    routes = list(plan.routes.all())
+    for route in routes:
+        legs = stops_of(plan)
+        legs = [s for s in legs if s.route_id == route.pk]
+        assert [s.sequence for s in legs] == list(range(1, len(legs) + 1))
+        here, total = DEPOT, 0
+        for stop in legs:
+            point = (
+                float(stop.shipment.destination_latitude),
+                float(stop.shipment.destination_longitude),
+            )
+            assert stop.distance_from_previous_m == haversine_metres(here, point)
+            total += stop.distance_from_previous_m
+            here = point
+        assert route.distance_m == total + haversine_metres(here, DEPOT)
+        assert route.load_kg == sum(s.shipment.weight_kg for s in legs)
+    assert plan.total_distance_m == sum(r.distance_m for r in routes)
+    assert {s.shipment_id for s in stops_of(plan)} == set(dispatched.values_list("pk", flat=True))
+
+
+def test_release_refuses_when_no_order_of_the_plan_can_ship(small_day, world):
+    day, shipments, _vans = small_day
+    plan = plan_solve(
+        plan=plan_create(depot=world["sh"], date=day, shipments=shipments[:1], time_limit_seconds=1)
+    )
+    order_hold(order=shipments[0].order, reason="客户要求暂缓")
+    with pytest.raises(DispatchConflict) as err:
+        plan_release(plan=plan)
+    assert err.value.field == "shipments" and shipments[0].number in err.value.message
+    plan.refresh_from_db()
+    assert plan.status == DispatchPlan.Status.SOLVED and plan.routes.count() == 1
+
+
+def test_lock_timeout_turns_a_deadlock_into_the_retry_error():
+    """PostgreSQL's deadlock_detected (40P01), as Django wraps it."""
+
+    class DeadlockDetected(Exception):
+        pgcode = "40P01"
+
+    with pytest.raises(LockTimeout) as err, lock_timeout():
+        raise OperationalError("deadlock detected") from DeadlockDetected()
+    assert err.value.status_code == 409 and err.value.code == "lock_timeout"
+    with pytest.raises(OperationalError), lock_timeout():  # anything else stays what it is
+        raise OperationalError("server closed the connection unexpectedly")
+
+
 def _solve_twice_at_once(plan):
     """Two solves of one plan started together, each on its own connection."""
     barrier = threading.Barrier(2)
@@ -573,9 +737,77 @@ def test_two_solves_of_one_plan_run_one_after_the_other(small_day, world):
     )
 
 
+def _cancel_while_solving(plan, monkeypatch):
+    """A solve of `plan` pauses once it computes; a cancel of the same plan
+    starts then, and the solve goes on once the cancel is done or waits for
+    a lock. Returns the errors of both."""
+    from logistics import routing
+
+    plan_routes = routing.plan_routes
+    solving, cancel_tried = threading.Event(), threading.Event()
+    errors = []
+
+    def paused(**kwargs):
+        solving.set()
+        cancel_tried.wait(10)
+        return plan_routes(**kwargs)
+
+    monkeypatch.setattr(routing, "plan_routes", paused)
+
+    def run(job, start=None):
+        try:
+            if start is not None:
+                start.wait(10)
+            job()
+        except Exception as exc:  # collected: the tests say which are allowed
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    solver = threading.Thread(target=run, args=(lambda: plan_solve(plan=plan),))
+    canceller = threading.Thread(target=run, args=(lambda: plan_cancel(plan=plan), solving))
+    solver.start()
+    canceller.start()
+    solving.wait(10)
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while canceller.is_alive() and time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0]:
+                break
+            time.sleep(0.02)
+    cancel_tried.set()
+    solver.join(30)
+    canceller.join(30)
+    return errors
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_negative_control_without_the_plan_lock_solves_collide(small_day, world, monkeypatch):
+def test_a_cancel_during_a_solve_waits_and_wins(small_day, world, monkeypatch):
+    day, shipments, _vans = small_day
+    plan = plan_create(depot=world["sh"], date=day, time_limit_seconds=1)
+    errors = _cancel_while_solving(plan, monkeypatch)
+    assert errors == []  # the cancel waited for the solve, then cancelled it
+    plan.refresh_from_db()
+    assert plan.status == DispatchPlan.Status.CANCELLED
+    for shipment in Shipment.objects.filter(pk__in=[s.pk for s in shipments]):
+        assert shipment.eta == shipment.planned_delivery_at
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_negative_control_without_the_plan_lock_a_cancelled_plan_comes_back_solved(
+    small_day, world, monkeypatch
+):
+    """Without the plan's row lock the cancel goes through while the solve
+    computes, and the solve then stores its routes on the cancelled plan and
+    marks it solved. (Two solves at once no longer collide on the routes even
+    without it: the shipments' row locks taken before the routes are stored
+    serialise that part.)"""
     from logistics.services import dispatch
 
     day, _shipments, _vans = small_day
@@ -585,7 +817,8 @@ def test_negative_control_without_the_plan_lock_solves_collide(small_day, world,
         "_plan_for_update",
         lambda plan: DispatchPlan.objects.select_related("depot").get(pk=plan.pk),
     )
-    errors = _solve_twice_at_once(plan)
-    # Both computed the same routes and wrote them at once: one of them breaks
-    # the one-route-per-vehicle constraint.
-    assert len(errors) == 1 and isinstance(errors[0], IntegrityError), errors
+    errors = _cancel_while_solving(plan, monkeypatch)
+    assert errors == []
+    plan.refresh_from_db()
+    assert plan.status == DispatchPlan.Status.SOLVED  # raced: the cancel is lost
+    assert plan.routes.exists()

@@ -21,7 +21,7 @@ from logistics.services import (
     tracking_event_ingest,
 )
 from logistics.signals import shipment_exception_resolved
-from tests.logistics.test_tracking import on_road, raised  # noqa: F401  (fixtures)
+from tests.logistics.test_tracking import on_road, raised, ready  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -276,3 +276,98 @@ def test_exceptions_over_the_api(
         f"/api/v1/shipment-exceptions/{other.pk}/resolve/", {"resolution": "赔付"}, format="json"
     )
     assert r.status_code == 200
+
+
+def test_hub_scans_without_coordinates_count_as_movement(on_road):  # noqa: F811
+    """A courier reports hubs by name, not by GPS: a new place is movement."""
+    now = timezone.now()
+    shipment = on_road()  # picked up a day ago
+    hubs = [("到达", "杭州转运中心", 5), ("离开", "嘉兴分拨中心", 3), ("到达", "上海转运中心", 1)]
+    for index, (word, place, hours) in enumerate(hubs):
+        tracking_event_ingest(
+            shipment=shipment,
+            external_id=f"H{index}",
+            status=word,
+            occurred_at=now - timedelta(hours=hours),
+            location=place,
+        )
+    # The same place again is no movement.
+    tracking_event_ingest(
+        shipment=shipment,
+        external_id="H9",
+        status="到达",
+        occurred_at=now - timedelta(minutes=30),
+        location="上海转运中心",
+    )
+    shipment.refresh_from_db()
+    assert shipment.last_moved_at == now - timedelta(hours=1)
+    assert shipment.last_latitude is None
+    assert exceptions_watch(now=now)["no_movement_opened"] == 0
+    assert exceptions_watch(now=now + timedelta(hours=4))["no_movement_opened"] == 0
+    assert not ShipmentException.objects.filter(shipment=shipment).exists()
+    # Seven hours after the last hub it has not moved for the six allowed.
+    assert exceptions_watch(now=now + timedelta(hours=6))["no_movement_opened"] == 1
+    still = ShipmentException.objects.get(shipment=shipment, kind="no_movement")
+    assert still.started_at == now - timedelta(hours=1)
+
+
+def test_a_status_change_without_a_place_counts_as_movement(on_road):  # noqa: F811
+    now = timezone.now()
+    shipment = on_road()
+    assert exceptions_watch(now=now)["no_movement_opened"] == 1
+    tracking_event_ingest(
+        shipment=shipment, external_id="O1", status="派送中", occurred_at=now - timedelta(hours=1)
+    )
+    shipment.refresh_from_db()
+    assert shipment.last_moved_at == now - timedelta(hours=1)
+    episode = ShipmentException.objects.get(shipment=shipment, kind="no_movement")
+    assert episode.ended_at == now - timedelta(hours=1)  # ended on ingest
+
+
+def test_a_shipment_still_in_the_warehouse_after_its_planned_delivery_is_late(
+    ready,  # noqa: F811
+):
+    now = timezone.now()
+    shipment = ready()
+    Shipment.objects.filter(pk=shipment.pk).update(
+        planned_delivery_at=now - timedelta(hours=2), eta=now - timedelta(hours=2)
+    )
+    first = exceptions_watch(now=now)
+    assert (first["late_opened"], first["no_movement_opened"]) == (1, 0)
+    assert exceptions_watch(now=now + timedelta(minutes=10)) == dict.fromkeys(first, 0)
+    late = ShipmentException.objects.get(shipment=shipment)
+    assert (late.kind, late.started_at, late.ended_at) == ("late", now - timedelta(hours=2), None)
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.PACKED  # watching never stops a shipment
+
+
+def test_the_watch_checks_again_under_the_lock(on_road, monkeypatch):  # noqa: F811
+    """Between the watch's look-up and its lock the shipment was delivered
+    and a new plan set: nothing is opened for what is no longer true."""
+    from logistics.services import exceptions as watch
+
+    now = timezone.now()
+    shipment = on_road(planned_delivery_at=now - timedelta(hours=1))
+    real = watch.shipment_for_update
+
+    def meanwhile(shipment_id):
+        Shipment.objects.filter(pk=shipment_id).update(
+            planned_delivery_at=now + timedelta(hours=5), eta=None, last_moved_at=now
+        )
+        return real(shipment_id)
+
+    monkeypatch.setattr(watch, "shipment_for_update", meanwhile)
+    counts = exceptions_watch(now=now)
+    assert (counts["late_opened"], counts["no_movement_opened"]) == (0, 0)
+    assert not ShipmentException.objects.filter(shipment=shipment).exists()
+
+
+def test_movement_before_the_pick_up_does_not_start_the_clock(on_road):  # noqa: F811
+    """A hub scan or a position from before it left (staff recorded the
+    dispatch late) is not when it last moved: the pick-up is later."""
+    shipment = on_road()
+    left = shipment.picked_up_at
+    Shipment.objects.filter(pk=shipment.pk).update(last_moved_at=left - timedelta(hours=10))
+    assert exceptions_watch(now=left + timedelta(hours=5))["no_movement_opened"] == 0
+    assert exceptions_watch(now=left + timedelta(hours=7))["no_movement_opened"] == 1
+    assert ShipmentException.objects.get(shipment=shipment).started_at == left

@@ -14,6 +14,7 @@ from logistics.services import (
     shipment_deliver,
     shipment_dispatch,
     shipment_move,
+    shipment_problem_report,
     shipments_create_for_order,
 )
 from orders.models import Order, Reservation
@@ -132,7 +133,10 @@ def test_transitions_and_exception_resumes_where_it_stopped(three_lines, world, 
     packed(shipment)
     shipment_dispatch(shipment=shipment, carrier=carrier)
     shipment_move(shipment=shipment, to_status=Shipment.Status.IN_TRANSIT)
-    shipment_move(shipment=shipment, to_status=Shipment.Status.EXCEPTION, reason="破损")
+    with pytest.raises(LogisticsInvalid):  # a problem is reported with its kind
+        shipment_move(shipment=shipment, to_status=Shipment.Status.EXCEPTION, reason="破损")
+    shipment_problem_report(shipment=shipment, kind="damaged", details="外箱破损")
+    assert shipment.exceptions.get().kind == "damaged"
     with pytest.raises(ShipmentTransitionNotAllowed):
         shipment_move(shipment=shipment, to_status=Shipment.Status.OUT_FOR_DELIVERY)
     shipment_move(shipment=shipment, to_status=Shipment.Status.IN_TRANSIT, reason="已处理")
@@ -183,3 +187,28 @@ def test_vehicle_is_available_again_when_its_last_shipment_is_delivered(
     shipment_deliver(shipment=second, recipient_name="王芳")
     van.refresh_from_db()
     assert van.status == Vehicle.Status.AVAILABLE
+
+
+def test_pick_and_pack_statuses_are_only_set_by_waves_and_the_bench(three_lines, world):
+    shipment = shipment_create(order=three_lines, warehouse=world["sh"])
+    for target in (Shipment.Status.PICKING, Shipment.Status.PACKED):
+        with pytest.raises(LogisticsInvalid) as err:
+            shipment_move(shipment=shipment, to_status=target)
+        assert err.value.field == "status"
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.PLANNED
+
+
+def test_cancelling_the_order_cancels_its_shipments_still_in_the_warehouse(
+    three_lines, world, carrier, packed, django_capture_on_commit_callbacks
+):
+    from orders.services import order_cancel
+
+    waiting = shipment_create(order=three_lines, warehouse=world["sh"], lines=[(1, 2)])
+    boxed = packed(shipment_create(order=three_lines, warehouse=world["sh"], lines=[(2, 3)]))
+    with django_capture_on_commit_callbacks(execute=True):
+        order_cancel(order=three_lines, reason="客户取消")
+    waiting.refresh_from_db()
+    boxed.refresh_from_db()
+    assert (waiting.status, boxed.status) == ("cancelled", "cancelled")
+    assert "订单已取消" in boxed.events.last().description  # "The order was cancelled."

@@ -183,3 +183,24 @@ def test_warehouse_scanner_records_a_hand_over_scan_once(order, world, staff_api
         warehouse.post("/api/v1/shipments/SH-NOPE/scans/", body, format="json").status_code == 404
     )
     assert shipment.events.filter(kind="scan").count() == 1
+
+
+def test_report_a_problem_stops_the_shipment_and_opens_an_exception(
+    order, world, staff_api, packed, carrier
+):
+    from logistics.services import shipment_create, shipment_dispatch
+
+    shipment = shipment_create(order=order, warehouse=world["sh"])
+    url = f"/api/v1/shipments/{shipment.number}/report-problem/"
+    api = staff_api("dispatcher")
+    early = api.post(url, {"kind": "damaged", "details": "破损"}, format="json")
+    assert early.status_code == 409  # it has not left yet
+    packed(shipment)
+    shipment_dispatch(shipment=shipment, carrier=carrier)
+    bad = api.post(url, {"kind": "late", "details": "x"}, format="json")
+    assert bad.status_code == 400 and "kind" in bad.json()["error"]["fields"]
+    done = api.post(url, {"kind": "lost", "details": "快件丢失"}, format="json")
+    assert done.status_code == 200, done.content
+    assert done.json()["status"] == "exception"
+    assert [(e["kind"], e["status"]) for e in done.json()["exceptions"]] == [("lost", "open")]
+    assert staff_api("warehouse").post(url, {"kind": "lost", "details": "x"}).status_code == 403

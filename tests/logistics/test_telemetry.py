@@ -397,3 +397,137 @@ def test_shuffled_readings_give_the_same_episodes(cold, logger):
         opened += telemetry_ingest(device=device, readings=rows[k : k + 37])["exceptions_opened"]
     assert ShipmentException.objects.filter(shipment=cold).count() == expected
     assert ShipmentException.objects.filter(shipment=cold, ended_at__isnull=True).count() <= 1
+
+
+def test_two_loggers_in_one_load_make_one_episode(cold, logger):
+    """Logger A is too warm for an hour while logger B, next to it, reports
+    5 °C in between: one breach, A's, not one per reading of B."""
+    a, _api = logger
+    b, _token = device_create(device_id="TL-0002", shipment=cold)
+    t0 = timezone.now() - timedelta(hours=4)
+    minute = timedelta(minutes=1)
+    a_rows = [{"time": t0 + 5 * i * minute, "temperature": 10} for i in range(12)]
+    a_rows.append({"time": t0 + 60 * minute, "temperature": 5})
+    b_rows = [{"time": t0 + (2 + 5 * i) * minute, "temperature": 5} for i in range(6)]
+    opened = telemetry_ingest(device=a, readings=a_rows[:6])["exceptions_opened"]
+    opened += telemetry_ingest(device=b, readings=b_rows)["exceptions_opened"]  # later, interleaved
+    opened += telemetry_ingest(device=a, readings=a_rows[6:])["exceptions_opened"]
+    assert opened == 1
+    (episode,) = ShipmentException.objects.filter(shipment=cold)
+    assert (episode.started_at, episode.ended_at, episode.peak_value) == (
+        t0,
+        t0 + 60 * minute,
+        Decimal("10.00"),
+    )
+
+    # B too warm from 0:30 to 1:30, while A is back at 1:00: still one
+    # episode, until both are back, and the worst of the two.
+    b_late = [{"time": t0 + (32 + 5 * i) * minute, "temperature": 12} for i in range(12)]
+    b_late.append({"time": t0 + 92 * minute, "temperature": 5})
+    telemetry_ingest(device=b, readings=b_late)
+    (episode,) = ShipmentException.objects.filter(shipment=cold)
+    assert (episode.started_at, episode.ended_at, episode.peak_value) == (
+        t0,
+        t0 + 92 * minute,
+        Decimal("12.00"),
+    )
+
+
+def _episodes_by_hand(rows):
+    """The reference: episodes of (time, device, value) rows, 2-8 °C."""
+    episodes, out, current = [], set(), None
+    for at, device, value in sorted(rows):
+        if not 2 <= value <= 8:
+            out.add(device)
+            if current is None:
+                current = [at, None]
+        else:
+            out.discard(device)
+            if current is not None and not out:
+                current[1] = at
+                episodes.append(tuple(current))
+                current = None
+    if current is not None:
+        episodes.append(tuple(current))
+    return episodes
+
+
+def test_shuffled_readings_of_three_loggers_give_the_episodes_of_the_sequence(cold, logger):
+    """Property: however three devices' readings are cut into batches and
+    ordered, the episodes are those of all readings in time order."""
+    first, _api = logger
+    devices = [first] + [device_create(device_id=f"TL-00{n}", shipment=cold)[0] for n in (2, 3)]
+    rng = random.Random(11)
+    t0 = timezone.now() - timedelta(hours=10)
+    rows = []
+    for index, device in enumerate(devices):
+        warm = False
+        for i in range(150):
+            if rng.random() < 0.08:
+                warm = not warm
+            at = t0 + (3 * i + index) * STEP
+            rows.append((at, device, 10 if warm else 5))
+    expected = _episodes_by_hand([(at, d.pk, v) for at, d, v in rows])
+    assert len(expected) > 3
+    rng.shuffle(rows)
+    for k in range(0, len(rows), 29):
+        batch = rows[k : k + 29]
+        for device in devices:
+            mine = [{"time": at, "temperature": v} for at, d, v in batch if d == device]
+            if mine:
+                telemetry_ingest(device=device, readings=mine)
+    got = [
+        (e.started_at, e.ended_at)
+        for e in ShipmentException.objects.filter(shipment=cold).order_by("started_at")
+    ]
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    "time",
+    [
+        "0001-01-01T00:00:00+08:00",
+        "9999-12-31T23:59:59-08:00",
+        0,  # 1970: a clock never set
+        "2001-05-01T08:00:00+08:00",
+    ],
+)
+def test_times_outside_the_calendar_or_long_ago_are_refused(logger, time):
+    _device, api = logger
+    r = post(api, [reading(timezone.now(), 5), {"time": time, "temperature": 5}])
+    assert r.status_code == 400, r.content
+    assert list(r.json()["error"]["fields"]) == ["readings[1].time"]
+    assert SensorReading.objects.count() == 0
+
+
+def test_guessing_device_tokens_is_throttled_per_address(logger, settings):
+    settings.TRACKING_DEVICE_AUTH_FAILURES = 3
+    body = {"device_id": "TL-0001", "readings": [reading(timezone.now(), 5)]}
+    guesser = APIClient(REMOTE_ADDR="203.0.113.7")
+    for n in range(3):
+        guesser.credentials(HTTP_AUTHORIZATION=f"Device guess-{n}", HTTP_ACCEPT_LANGUAGE="en")
+        assert guesser.post("/api/v1/telemetry/", body, format="json").status_code == 401
+    guesser.credentials(HTTP_AUTHORIZATION="Device guess-4", HTTP_ACCEPT_LANGUAGE="en")
+    r = guesser.post("/api/v1/telemetry/", body, format="json")
+    assert r.status_code == 429
+    assert "wrong device tokens" in r.json()["error"]["message"]
+    assert int(r.headers["Retry-After"]) > 0
+    # Even the right token gets nowhere from there now; other addresses are unaffected.
+    _device, token = device_create(device_id="TL-0009")
+    guesser.credentials(HTTP_AUTHORIZATION=f"Device {token}")
+    assert (
+        guesser.post(
+            "/api/v1/telemetry/",
+            {"device_id": "TL-0009", "readings": [reading(timezone.now(), 5)]},
+            format="json",
+        ).status_code
+        == 429
+    )
+    other = APIClient(REMOTE_ADDR="198.51.100.2")
+    other.credentials(HTTP_AUTHORIZATION=f"Device {token}")
+    r = other.post(
+        "/api/v1/telemetry/",
+        {"device_id": "TL-0009", "readings": [reading(timezone.now(), 5)]},
+        format="json",
+    )
+    assert r.status_code == 201, r.content

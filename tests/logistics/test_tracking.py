@@ -17,7 +17,7 @@ from logistics.services import (
     shipment_dispatch,
     tracking_event_ingest,
 )
-from logistics.services.tracking import PICKED_UP
+from logistics.services.tracking import PICKED_UP, carrier_backlog_replay
 from logistics.signals import shipment_exception_raised
 from orders.models import Order
 from orders.services import order_confirm
@@ -443,3 +443,190 @@ def test_scanner_events_check_the_label(on_road):
     assert not created and again.pk == event.pk
     shipment.refresh_from_db()
     assert shipment.status == Shipment.Status.DISPATCHED
+
+
+@pytest.fixture
+def ready(world, weighed, stock, place, packed, carrier):
+    """A packed shipment of a one-line order, with the carrier (SF) unless
+    told otherwise; it was planned a day ago."""
+
+    def make(carrier=carrier):
+        stock("sh", "tea", 10)
+        order = place(("tea", 2))
+        order_confirm(order=order)
+        shipment = shipment_create(order=order, warehouse=world["sh"], carrier=carrier)
+        packed(shipment)
+        ShipmentEvent.objects.filter(shipment=shipment).update(occurred_at=F("occurred_at") - DAY)
+        Shipment.objects.filter(pk=shipment.pk).update(created_at=F("created_at") - DAY)
+        shipment.refresh_from_db()
+        return shipment
+
+    return make
+
+
+def carrier_rows(shipment):
+    """(event id, kind, to_status, visible) of the carrier's events, in time order."""
+    return [
+        (e.external_id, e.kind, e.to_status, e.visible_to_customer)
+        for e in ShipmentEvent.objects.filter(shipment=shipment, source="carrier").order_by(
+            "occurred_at", "pk"
+        )
+    ]
+
+
+def test_events_before_the_pick_up_are_applied_once_it_is_picked_up(ready, carrier_api):
+    """Delivered arrives first (a packed shipment cannot be delivered), then
+    the older pick-up: it dispatches the shipment and the delivery waiting
+    behind it is applied; the in-transit scan arriving last is older news."""
+    shipment = ready()
+    now = timezone.now()
+    first = post_event(carrier_api, shipment, "A3", "已签收", now - timedelta(hours=1))
+    assert first.status_code == 201, first.content
+    assert "Not applied" in first.json()["description"]
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.PACKED
+
+    pickup = post_event(carrier_api, shipment, "A1", "揽收", now - timedelta(hours=5))
+    assert pickup.status_code == 201, pickup.content
+    assert (pickup.json()["kind"], pickup.json()["to_status"]) == ("status", "dispatched")
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.DELIVERED
+    assert shipment.delivered_at == now - timedelta(hours=1)
+    assert ProofOfDelivery.objects.get(shipment=shipment).delivered_at == now - timedelta(hours=1)
+    shipment.order.refresh_from_db()
+    assert shipment.order.status == Order.Status.DELIVERED
+
+    late = post_event(carrier_api, shipment, "A2", "运输中", now - timedelta(hours=3))
+    assert "latest status" in late.json()["description"]
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.DELIVERED
+    assert carrier_rows(shipment) == [
+        ("A1", "status", "dispatched", True),
+        ("A2", "tracking", "in_transit", False),
+        ("A3", "status", "delivered", True),
+    ]
+
+
+def test_events_before_staff_dispatch_are_applied_by_the_replay(ready, carrier_api, carrier):
+    """The courier scanned the parcel all the way to the door before anybody
+    clicked "dispatched": the dispatch is followed by the carrier's events."""
+    shipment = ready()
+    now = timezone.now()
+    for event_id, word, hours in [("B1", "运输中", 3), ("B2", "派送中", 2), ("B3", "已签收", 1)]:
+        r = post_event(
+            carrier_api, shipment, event_id, word, now - timedelta(hours=hours), description="本人"
+        )
+        assert r.status_code == 201, r.content
+        assert "Not applied" in r.json()["description"]
+    # Not where the parcel is: the customer does not see them.
+    assert carrier_rows(shipment) == [
+        ("B1", "tracking", "in_transit", False),
+        ("B2", "tracking", "out_for_delivery", False),
+        ("B3", "tracking", "delivered", False),
+    ]
+
+    shipment = shipment_dispatch(shipment=shipment, carrier=carrier)
+    carrier_backlog_replay(shipment=shipment)
+    assert shipment.status == Shipment.Status.DELIVERED
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.DELIVERED
+    assert shipment.delivered_at == now - timedelta(hours=1)
+    # The carrier had it before we recorded the dispatch.
+    assert shipment.picked_up_at == now - timedelta(hours=3)
+    assert ProofOfDelivery.objects.get(shipment=shipment).recipient_name == "本人"
+    assert carrier_rows(shipment) == [
+        ("B1", "status", "in_transit", True),
+        ("B2", "status", "out_for_delivery", True),
+        ("B3", "status", "delivered", True),
+    ]
+    described = ShipmentEvent.objects.get(shipment=shipment, external_id="B2").description
+    assert described == "本人"  # the carrier's words, without the note
+    shipment.order.refresh_from_db()
+    assert shipment.order.status == Order.Status.DELIVERED
+    assert carrier_backlog_replay(shipment=shipment) == []  # nothing left to apply
+
+
+def test_the_replay_stops_where_the_table_does(ready, carrier_api, carrier):
+    shipment = ready()
+    now = timezone.now()
+    post_event(carrier_api, shipment, "C1", "派送中", now - timedelta(hours=2))
+    post_event(carrier_api, shipment, "C2", "退回", now - timedelta(hours=1))
+    shipment_dispatch(shipment=shipment, carrier=carrier)
+    replayed = carrier_backlog_replay(shipment=shipment)
+    shipment.refresh_from_db()
+    # Out for delivery, then returned: both allowed in turn.
+    assert shipment.status == Shipment.Status.RETURNED_TO_SENDER
+    assert [e.to_status for e in replayed] in (
+        ["out_for_delivery", "returned_to_sender"],
+        [],  # the dispatch replayed them already
+    )
+    assert [row[1:] for row in carrier_rows(shipment)] == [
+        ("status", "out_for_delivery", True),
+        ("status", "returned_to_sender", True),
+    ]
+
+
+def test_staff_clicks_are_not_news_a_carrier_event_must_be_newer_than(on_road, carrier_api):
+    """A status staff set after the carrier's scan does not make the scan old
+    news: only what the carrier reported and we applied does."""
+    shipment = on_road()
+    now = timezone.now()
+    ShipmentEvent.objects.filter(shipment=shipment, to_status="dispatched").update(
+        occurred_at=now - timedelta(minutes=10)
+    )
+    r = post_event(carrier_api, shipment, "S1", "运输中", now - timedelta(hours=1))
+    assert (r.json()["kind"], r.json()["to_status"]) == ("status", "in_transit")
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.IN_TRANSIT
+
+
+def test_a_carrier_event_does_not_dispatch_without_the_carrier(ready, carrier_api):
+    shipment = ready(carrier=None)
+    r = post_event(carrier_api, shipment, "N1", "picked_up", timezone.now())
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert (body["kind"], body["to_status"]) == ("tracking", "dispatched")
+    assert "no carrier" in body["description"]
+    shipment.refresh_from_db()
+    shipment.order.refresh_from_db()
+    assert shipment.status == Shipment.Status.PACKED
+    assert shipment.order.status == Order.Status.IN_FULFILMENT  # no stock consumed
+    assert not ShipmentEvent.objects.get(external_id="N1").visible_to_customer
+
+
+def test_an_event_of_another_carrier_is_kept_and_not_applied(ready, carrier_api):
+    shipment = ready()
+    now = timezone.now()
+    r = post_event(
+        carrier_api, shipment, "Z1", "picked_up", now - timedelta(hours=2), carrier="ZTO"
+    )
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert (body["kind"], body["to_status"]) == ("tracking", "")
+    assert "ZTO" in body["description"] and "SF" in body["description"]
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.PACKED
+    # Its own carrier, in any case, and an aggregator's codes, do move it.
+    r = post_event(carrier_api, shipment, "Z2", "揽收", now - timedelta(hours=1), carrier="sf")
+    assert r.json()["to_status"] == "dispatched"
+    r = post_event(carrier_api, shipment, "Z3", "5", now, carrier="KUAIDI100")
+    assert r.json()["to_status"] == "out_for_delivery"
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.OUT_FOR_DELIVERY
+
+
+def test_times_outside_the_calendar_or_long_ago_are_refused(on_road, carrier_api):
+    shipment = on_road()
+    url = f"/api/v1/shipments/{shipment.number}/events/"
+    for time in ("0001-01-01T00:00:00+08:00", iso(timezone.now() - timedelta(days=400))):
+        r = carrier_api.post(
+            url, {"event_id": "Y1", "status": "in_transit", "time": time}, format="json"
+        )
+        assert r.status_code == 400, r.content
+        assert list(r.json()["error"]["fields"]) == ["time"]
+    with pytest.raises(LogisticsInvalid) as err:
+        tracking_event_ingest(
+            shipment=shipment, external_id="Y2", status="in_transit", occurred_at=0
+        )
+    assert err.value.field == "occurred_at"
+    assert not ShipmentEvent.objects.filter(external_id__startswith="Y").exists()
