@@ -181,7 +181,9 @@ def _pick_and_pack(picking, packing, users, wave_size: int = 12) -> None:
                     quantity=line.quantity,
                     actor=users["warehouse"],
                 )
-        wave_close(wave=wave, actor=users["warehouse"])
+        wave.refresh_from_db()
+        if wave.status == wave.Status.OPEN:  # it closes itself after the last pack commits
+            wave_close(wave=wave, actor=users["warehouse"])
 
 
 def _complete(order_ids, users) -> None:

@@ -11,7 +11,7 @@ the wave comes first."""
 import secrets
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -279,7 +279,24 @@ def pack_scan(*, shipment: Shipment, code: str, quantity: int = 1, actor=None) -
                 actor=actor,
                 reason=_("Every unit scanned into the box."),
             )
+            if shipment.pick_wave_id:
+                wave_id = shipment.pick_wave_id
+                transaction.on_commit(lambda: wave_close_if_done(wave_id=wave_id), robust=True)
     return line
+
+
+def wave_close_if_done(*, wave_id: int) -> bool:
+    """Close an open wave once none of its shipments waits to be picked or
+    packed. Runs after the last pack has committed, as one conditional update
+    (no lock held on a shipment, so the wave-before-shipment order stands);
+    two last packs at once close it once."""
+    pending = Shipment.objects.filter(pick_wave_id=wave_id, status__in=WAVE_PENDING)
+    closed = (
+        PickWave.objects.filter(pk=wave_id, status=PickWave.Status.OPEN)
+        .exclude(Exists(pending))
+        .update(status=PickWave.Status.DONE, updated_at=timezone.now())
+    )
+    return bool(closed)
 
 
 @transaction.atomic

@@ -512,3 +512,19 @@ def test_wave_page_closes_and_cancels(floor, role_client):
 
 def test_pick_waves_are_in_the_logistics_menu(role_client):
     assert "/logistics/waves/" in role_client("warehouse").get("/").content.decode()
+
+
+def test_wave_closes_itself_when_the_last_shipment_is_packed(
+    floor, django_capture_on_commit_callbacks
+):
+    first = floor["planned"](("tea", 1))
+    second = floor["planned"](("cup", 2))
+    wave = wave_create(warehouse=floor["sh"], shipments=[first, second])
+    with django_capture_on_commit_callbacks(execute=True):
+        pack_scan(shipment=first, code="TEA-1")
+    wave.refresh_from_db()
+    assert wave.status == PickWave.Status.OPEN  # the cups are still to pack
+    with django_capture_on_commit_callbacks(execute=True):
+        pack_scan(shipment=second, code="CUP-1", quantity=2)
+    wave.refresh_from_db()
+    assert wave.status == PickWave.Status.DONE
