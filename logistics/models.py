@@ -289,6 +289,11 @@ class Shipment(TimeStampedModel):
         return self.number
 
     @property
+    def cold_chain(self) -> bool:
+        """Its temperature is watched (a refrigerated vehicle carries it)."""
+        return self.temperature_min is not None or self.temperature_max is not None
+
+    @property
     def tracking_url(self) -> str:
         if self.carrier_id and self.carrier.tracking_url_template and self.tracking_number:
             return self.carrier.tracking_url_template.replace("{number}", self.tracking_number)

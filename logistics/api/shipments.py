@@ -2,7 +2,6 @@
 with lines and tracking history, move through the transitions, dispatch,
 cancel, deliver with proof; carbon totals per carrier and month."""
 
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
@@ -24,7 +23,6 @@ from logistics.serializers import (
     ShipmentTransitionSerializer,
 )
 from logistics.services import (
-    LogisticsInvalid,
     shipment_cancel,
     shipment_create,
     shipment_deliver,
@@ -32,7 +30,6 @@ from logistics.services import (
     shipment_move,
     shipment_problem_report,
     shipments_create_for_order,
-    unassigned_units,
 )
 
 TAGS = ["logistics"]
@@ -110,11 +107,11 @@ class ShipmentViewSet(CreateReadViewSet):
     def create(self, request, *args, **kwargs):
         data = ShipmentCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        kwargs = data.service_kwargs()
-        warehouse = data.validated_data.get("warehouse")
-        if warehouse is None:
-            warehouse = _only_warehouse(kwargs["order"])
-        shipment = shipment_create(warehouse=warehouse, actor=request.user, **kwargs)
+        shipment = shipment_create(
+            warehouse=data.validated_data.get("warehouse"),
+            actor=request.user,
+            **data.service_kwargs(),
+        )
         return self._detail(shipment, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -215,21 +212,3 @@ class ShipmentViewSet(CreateReadViewSet):
         queryset = self.filter_queryset(shipment_list())
         rows = carbon_by_carrier_month(queryset)
         return Response(CarbonRowSerializer(rows, many=True).data)
-
-
-def _only_warehouse(order):
-    from inventory.models import Warehouse
-
-    ids = sorted({warehouse for (_line, warehouse) in unassigned_units(order)})
-    if len(ids) == 1:
-        return Warehouse.objects.get(pk=ids[0])
-    if not ids:
-        raise LogisticsInvalid(
-            _("Nothing reserved for %(order)s is left to ship.") % {"order": order.number},
-            field="order",
-        )
-    codes = ", ".join(Warehouse.objects.filter(pk__in=ids).values_list("code", flat=True))
-    raise LogisticsInvalid(
-        _("The order's stock is reserved in %(codes)s; choose the warehouse.") % {"codes": codes},
-        field="warehouse",
-    )

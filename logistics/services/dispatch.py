@@ -346,7 +346,7 @@ def _window(shipment: Shipment, day_start: datetime) -> tuple[int, int]:
 
 def _problem(plan: DispatchPlan, shipments, fleet) -> _Problem:
     day_start, _end = _day_bounds(plan.date)
-    cold = any(s.temperature_min is not None or s.temperature_max is not None for s in shipments)
+    cold = any(shipment.cold_chain for shipment in shipments)
     stops = []
     for shipment in shipments:
         load = [
@@ -355,8 +355,7 @@ def _problem(plan: DispatchPlan, shipments, fleet) -> _Problem:
         ]
         if cold:
             # A third dimension only refrigerated vehicles have room in.
-            watched = shipment.temperature_min is not None or shipment.temperature_max is not None
-            load.append(1 if watched else 0)
+            load.append(1 if shipment.cold_chain else 0)
         stops.append(
             routing.Stop(
                 key=str(shipment.pk),

@@ -90,7 +90,7 @@ def destination_of(order: Order) -> tuple[str, Decimal | None, Decimal | None]:
 def shipment_create(
     *,
     order: Order,
-    warehouse,
+    warehouse=None,
     lines: list[tuple[int, int]] | None = None,
     carrier=None,
     planned_pickup_at=None,
@@ -104,7 +104,8 @@ def shipment_create(
 ) -> Shipment:
     """A shipment of `lines` - (order line number, units) pairs - from one
     warehouse, out of what is reserved there and not on another shipment yet.
-    Without `lines` it takes all of that."""
+    Without `lines` it takes all of that. Without `warehouse`, the one
+    warehouse holding the order's unshipped reserved stock (400 if several)."""
     with lock_timeout():
         order = order_for_update(order.pk)
         if order.status not in ORDER_SHIPPABLE:
@@ -115,6 +116,8 @@ def shipment_create(
             )
         order_lines = {line.line_no: line for line in lines_for_update(order.pk)}
         free = unassigned_units(order)
+        if warehouse is None:
+            warehouse = _only_warehouse(order, free)
         if lines is None:
             wanted = [(line, free.get((line.pk, warehouse.pk), 0)) for line in order_lines.values()]
             wanted = [(line, units) for line, units in wanted if units > 0]
@@ -178,6 +181,24 @@ def shipment_create(
                 reason=_("Shipment %(number)s planned.") % {"number": shipment.number},
             )
     return shipment
+
+
+def _only_warehouse(order: Order, free: dict):
+    from inventory.models import Warehouse
+
+    ids = sorted({warehouse_id for (_line, warehouse_id) in free})
+    if len(ids) == 1:
+        return Warehouse.objects.get(pk=ids[0])
+    if not ids:
+        raise ShipmentConflict(
+            _("Nothing reserved for %(order)s is left to ship.") % {"order": order.number},
+            field="order",
+        )
+    codes = ", ".join(Warehouse.objects.filter(pk__in=ids).values_list("code", flat=True))
+    raise LogisticsInvalid(
+        _("The order's stock is reserved in %(codes)s; choose the warehouse.") % {"codes": codes},
+        field="warehouse",
+    )
 
 
 def _chosen_lines(lines, order_lines, free, warehouse):

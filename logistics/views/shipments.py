@@ -4,6 +4,7 @@ carbon report."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import F, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -72,13 +73,20 @@ BOARD_COLUMNS = [
 BOARD_CARDS = 12
 
 
+def _filtered(request):
+    """The shipment filter of the board and the carbon report, and the
+    shipments it lets through (all of them while it is empty or invalid)."""
+    filterset = ShipmentFilter(request.GET or None, queryset=shipment_list())
+    style_form(filterset.form, small=True)
+    valid = filterset.is_bound and filterset.is_valid()
+    return filterset, filterset.qs if valid else shipment_list()
+
+
 @login_required
 @permission_required("logistics.view_shipment", raise_exception=True)
 def shipment_board(request):
     """Open shipments in one column per status, filtered like the list."""
-    filterset = ShipmentFilter(request.GET or None, queryset=shipment_list())
-    style_form(filterset.form, small=True)
-    queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else shipment_list()
+    filterset, queryset = _filtered(request)
     counts = shipment_status_counts(queryset)
     columns = []
     for status in BOARD_COLUMNS:
@@ -214,8 +222,6 @@ def shipment_action(request, number: str, action: str):
     if action not in ACTION_PERMISSIONS:
         raise Http404
     if not request.user.has_perm(ACTION_PERMISSIONS[action]):
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied
     shipment = get_object_or_404(Shipment.objects.select_related("warehouse"), number=number)
     form = {
@@ -305,9 +311,7 @@ def shipment_create_view(request, order_number: str):
 @permission_required("logistics.view_shipment", raise_exception=True)
 def carbon_report(request):
     """kg CO2e per carrier and month, with the totals."""
-    filterset = ShipmentFilter(request.GET or None, queryset=shipment_list())
-    style_form(filterset.form, small=True)
-    queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else shipment_list()
+    filterset, queryset = _filtered(request)
     rows = list(carbon_by_carrier_month(queryset))
     totals = queryset.filter(co2e_kg__isnull=False).aggregate(
         co2e_kg=Sum("co2e_kg"), weight_kg=Sum("weight_kg"), distance_km=Sum("distance_km")

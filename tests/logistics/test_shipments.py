@@ -212,3 +212,17 @@ def test_cancelling_the_order_cancels_its_shipments_still_in_the_warehouse(
     boxed.refresh_from_db()
     assert (waiting.status, boxed.status) == ("cancelled", "cancelled")
     assert "订单已取消" in boxed.events.last().description  # "The order was cancelled."
+
+
+def test_without_a_warehouse_the_one_holding_the_stock_is_taken(world, weighed, stock, place):
+    stock("sh", "tea", 1)
+    stock("bj", "tea", 2)
+    order = place(("tea", 3))
+    order_confirm(order=order)  # 1 at SH01, 2 at BJ01
+    with pytest.raises(LogisticsInvalid) as err:
+        shipment_create(order=order)
+    assert err.value.field == "warehouse" and "BJ01" in err.value.message
+    first = shipment_create(order=order, warehouse=world["sh"])
+    second = shipment_create(order=order)  # only BJ01 has units left to ship
+    assert (first.warehouse.code, second.warehouse.code) == ("SH01", "BJ01")
+    assert second.lines.get().quantity == 2
