@@ -7,7 +7,7 @@ second half fails without the lock."""
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from logistics.models import Shipment, ShipmentEvent
 from logistics.services import ShipmentConflict, pack_scan, shipment_create, wave_create
@@ -98,10 +98,20 @@ def test_negative_control_without_the_lock_a_fully_packed_shipment_stays_picking
         both_scanned.wait()  # each scan has written its line, neither has committed
         return event
 
+    both_checked = threading.Barrier(2, timeout=30)
+
+    def scan_and_hold(code):
+        # Neither commits before both have looked for lines still to pack
+        # (otherwise the slower one may see the other's committed line).
+        with transaction.atomic():
+            line = pack_scan(shipment=shipment, code=code)
+            both_checked.wait()
+        return line
+
     monkeypatch.setattr(picking_services, "shipment_for_update", no_lock)
     monkeypatch.setattr(picking_services, "_record", record_then_wait)
     results, errors = run_concurrently(
-        [lambda code=code: pack_scan(shipment=shipment, code=code) for code in ("TEA-1", "CUP-1")]
+        [lambda code=code: scan_and_hold(code) for code in ("TEA-1", "CUP-1")]
     )
     assert errors == [] and len(results) == 2
     shipment.refresh_from_db()
