@@ -1,8 +1,16 @@
-from django.urls import path
+from importlib import import_module
 
-from aftersales import views
+from aftersales.views import teams
 
 app_name = "aftersales"
-urlpatterns = [
-    path("teams/", views.ServiceTeamListView.as_view(), name="team-list"),
-]
+
+# Each page module lists its own urlpatterns.
+AREAS = ["tickets", "returns", "repairs", "feedback", "sla"]
+
+urlpatterns = [*teams.urlpatterns]
+for _area in AREAS:
+    try:
+        urlpatterns += import_module(f"aftersales.views.{_area}").urlpatterns
+    except ModuleNotFoundError as exc:
+        if exc.name != f"aftersales.views.{_area}":
+            raise

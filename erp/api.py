@@ -3,7 +3,7 @@
 from django.urls import re_path
 from rest_framework.routers import DefaultRouter
 
-from aftersales.api import ServiceTeamViewSet
+from aftersales.api import register as register_aftersales
 from analytics.api import KpiTargetViewSet
 from crm.api import CustomerViewSet
 from inventory.api import (
@@ -56,11 +56,12 @@ router.register("shipments", ShipmentViewSet, basename="shipment")
 router.register("pick-waves", PickWaveViewSet, basename="pick-wave")
 router.register("shipment-exceptions", ShipmentExceptionViewSet, basename="shipment-exception")
 router.register("tracking-devices", TrackingDeviceViewSet, basename="tracking-device")
-router.register("aftersales/teams", ServiceTeamViewSet, basename="team")
+aftersales_urlpatterns = register_aftersales(router)
 router.register("analytics/targets", KpiTargetViewSet, basename="target")
 
 urlpatterns = [
     *router.urls,
+    *aftersales_urlpatterns,
     # Carrier events (/shipments/{number}/events/) and device telemetry.
     *tracking_urlpatterns,
     # Shipment actions served outside the shipment viewset (pick and pack).

@@ -334,6 +334,20 @@ MEDIA_URL = "/media/"
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="erp@example.com")
 
+# Notification backends per channel (erp.core.notifications); swap the SMS
+# one for a gateway's in production.
+NOTIFICATION_BACKENDS = {
+    "email": env("NOTIFY_EMAIL_BACKEND", default="erp.core.notifications.EmailBackend"),
+    "sms": env("NOTIFY_SMS_BACKEND", default="erp.core.notifications.LogSmsBackend"),
+}
+# Public address of the site, for links in notifications (survey, portal).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# After-sales: inbound e-mail webhook secret (header X-Inbound-Secret), the
+# return window without a policy, the repair labour rate per hour.
+INBOUND_EMAIL_SECRET = env("INBOUND_EMAIL_SECRET", default="")
+RETURN_WINDOW_DAYS = env.int("RETURN_WINDOW_DAYS", default=7)
+REPAIR_LABOUR_RATE = env("REPAIR_LABOUR_RATE", default="80.00")
+
 # --- Security -------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)

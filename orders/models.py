@@ -310,6 +310,8 @@ class Refund(TimeStampedModel):
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     reason = models.CharField(_("reason"), max_length=255)
+    # What the refund settles, e.g. a return number (RMA-...).
+    reference = models.CharField(_("reference"), max_length=60, blank=True, db_index=True)
     refunded_at = models.DateTimeField(_("refunded at"))
 
     class Meta:

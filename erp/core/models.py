@@ -116,3 +116,48 @@ class IntegrationClient(models.Model):
     @property
     def scope_list(self) -> list[str]:
         return self.scopes.split()
+
+
+class Notification(models.Model):
+    """One message to a person through a notification backend (e-mail, SMS,
+    console). `key` names its cause (e.g. "ticket:42:created:customer"), so
+    the same notification is sent at most once, however often a signal
+    fires or a task is retried."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("email")
+        SMS = "sms", _("SMS")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")  # written, not yet handed to the backend
+        SENT = "sent", _("sent")  # the backend took it
+        SKIPPED = "skipped", _("skipped")  # no address for this channel
+        FAILED = "failed", _("failed")  # the backend refused it; a retry may send it
+
+    key = models.CharField(max_length=150, unique=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    recipient = models.CharField(_("to"), max_length=254, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="notifications",
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    error = models.CharField(_("error"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.recipient} {self.subject}"

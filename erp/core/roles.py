@@ -46,6 +46,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "logistics.add_shipment",
         "logistics.*_pickwave",
         "logistics.*_pickline",
+        # returned goods arrive at the warehouse: receive and inspect them
+        "aftersales.view_returnrequest",
+        "aftersales.receive_returnrequest",
     ],
     Role.WAREHOUSE_MANAGER: [
         "inventory.*",
@@ -55,6 +58,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "logistics.add_shipment",
         "logistics.*_pickwave",
         "logistics.*_pickline",
+        "aftersales.view_returnrequest",
+        "aftersales.receive_returnrequest",
     ],
     Role.DISPATCHER: [
         "logistics.*",
@@ -65,6 +70,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.AFTERSALES_AGENT: [
         "aftersales.*",
         "orders.view_*",
+        "orders.add_refund",
         "crm.view_*",
         "crm.change_customer",
         "logistics.view_*",
@@ -82,6 +88,17 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 # are approved by a warehouse manager, not by the staff who count.
 ROLE_EXCLUSIONS: dict[str, set[str]] = {
     Role.WAREHOUSE: {"inventory.approve_stockcount"},
+    # Tickets hold customers' words: agents (their own and their team's),
+    # account managers (their customers') and admins read them; analysts get
+    # the figures through analytics, not the conversations.
+    Role.ANALYST: {
+        "aftersales.view_ticket",
+        "aftersales.view_ticketmessage",
+        "aftersales.view_ticketattachment",
+        "aftersales.view_ticketevent",
+    },
+    # Only admins hand a ticket to anybody; agents take and pass on within their teams.
+    Role.AFTERSALES_AGENT: {"aftersales.assign_ticket"},
 }
 
 # Historical models (simple-history) get their own permissions; nobody but the

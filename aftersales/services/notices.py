@@ -1,5 +1,4 @@
-"""Every write to after-sales teams and customer notices (and, later,
-tickets, returns and repairs)."""
+"""Notices to customers about shipment exceptions that change their delivery."""
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -7,23 +6,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from aftersales.models import CustomerNotice, ServiceTeam
-from erp.core.errors import DomainError
-
-
-class TeamInvalid(DomainError):
-    status_code = 400
-    code = "invalid"
-
-
-@transaction.atomic
-def team_create(*, code: str, name: str, members=()) -> ServiceTeam:
-    code = code.strip().upper()
-    if ServiceTeam.objects.filter(code=code).exists():
-        raise TeamInvalid(_("A team with this code exists already."), field="code")
-    team = ServiceTeam.objects.create(code=code, name=name)
-    team.members.set(members)
-    return team
+from aftersales.models import CustomerNotice
 
 
 # Exceptions the customer hears about: what changes their delivery. Watched

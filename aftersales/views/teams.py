@@ -1,3 +1,4 @@
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.filters import ServiceTeamFilter
@@ -17,3 +18,8 @@ class ServiceTeamListView(StaffListView):
         ("active", _("active")),
     ]
     empty_message = _("No teams match these filters.")
+
+
+urlpatterns = [
+    path("teams/", ServiceTeamListView.as_view(), name="team-list"),
+]

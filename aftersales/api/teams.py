@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from aftersales.filters import ServiceTeamFilter
 from aftersales.selectors import team_list
-from aftersales.serializers import ServiceTeamSerializer
+from aftersales.serializers.teams import ServiceTeamSerializer
 from erp.core.api.views import ReadOnlyViewSet
 
 
@@ -16,3 +16,7 @@ class ServiceTeamViewSet(ReadOnlyViewSet):
     serializer_class = ServiceTeamSerializer
     filterset_class = ServiceTeamFilter
     lookup_field = "code"
+
+
+def register(router) -> None:
+    router.register("aftersales/teams", ServiceTeamViewSet, basename="team")
