@@ -14,3 +14,11 @@ def notify_customer(sender, exception_id, kind, **kwargs):
 
     if kind in NOTICE_KINDS:
         notify_exception.delay(exception_id)
+
+
+@receiver(shipment_exception_raised, sender=ShipmentException, dispatch_uid="aftersales.ticket")
+def open_ticket(sender, exception_id, **kwargs):
+    """Every logistics exception becomes one ticket (logistics_exception)."""
+    from aftersales.tasks import open_exception_ticket
+
+    open_exception_ticket.delay(exception_id)

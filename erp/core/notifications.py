@@ -66,7 +66,12 @@ def notification_send(
     except IntegrityError:  # a concurrent sender wrote the same cause first
         return Notification.objects.get(key=key)
     if notification.status == Notification.Status.PENDING:
-        transaction.on_commit(lambda: notification_deliver(notification_id=notification.pk))
+        from erp.core.tasks import deliver_notification
+
+        transaction.on_commit(
+            lambda: deliver_notification.delay(notification.pk),
+            robust=True,  # a broker hiccup must not fail the change that caused it
+        )
     return notification
 
 

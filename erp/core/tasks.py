@@ -14,3 +14,15 @@ def purge_idempotency_keys() -> int:
 @shared_task(name="core.clear_expired_sessions")
 def clear_expired_sessions() -> None:
     call_command("clearsessions")
+
+
+@shared_task(name="core.deliver_notification", bind=True, max_retries=5, default_retry_delay=60)
+def deliver_notification(self, notification_id: int) -> str:
+    """Hand one notification to its backend; safe to run twice (claimed under a lock)."""
+    from erp.core.models import Notification
+    from erp.core.notifications import notification_deliver
+
+    notification = notification_deliver(notification_id=notification_id)
+    if notification.status == Notification.Status.FAILED:
+        raise self.retry()
+    return notification.status
