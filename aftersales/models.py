@@ -174,6 +174,7 @@ class SlaPolicy(TimeStampedModel):
         related_name="policies",
     )
     warn_at_percent = models.PositiveSmallIntegerField(
+        # xgettext:no-python-format
         _("warn at (% of target)"),
         default=80,
         validators=[MinValueValidator(1), MaxValueValidator(99)],
@@ -360,7 +361,9 @@ class Ticket(TimeStampedModel):
     first_response_due_at = models.DateTimeField(
         _("first response due"), null=True, blank=True, db_index=True
     )
-    resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True, db_index=True)
+    resolution_due_at = models.DateTimeField(
+        _("resolution due"), null=True, blank=True, db_index=True
+    )
     first_response_warn_at = models.DateTimeField(null=True, blank=True, db_index=True)
     resolution_warn_at = models.DateTimeField(null=True, blank=True, db_index=True)
     first_responded_at = models.DateTimeField(_("first response at"), null=True, blank=True)
@@ -411,18 +414,25 @@ TICKET_TRANSITIONS: dict[str, set[str]] = {
         Ticket.Status.WAITING_CUSTOMER,
         Ticket.Status.RESOLVED,
     },
+    # Back to new: the assignee handed it back to the team's queue.
     Ticket.Status.ASSIGNED: {
         Ticket.Status.IN_PROGRESS,
         Ticket.Status.WAITING_CUSTOMER,
         Ticket.Status.RESOLVED,
-        Ticket.Status.NEW,  # the assignee left and nobody else took it yet
+        Ticket.Status.NEW,
     },
     Ticket.Status.IN_PROGRESS: {
         Ticket.Status.WAITING_CUSTOMER,
         Ticket.Status.RESOLVED,
         Ticket.Status.ASSIGNED,
+        Ticket.Status.NEW,
     },
-    Ticket.Status.WAITING_CUSTOMER: {Ticket.Status.IN_PROGRESS, Ticket.Status.RESOLVED},
+    # The customer answered: back to whoever holds it, or to the queue.
+    Ticket.Status.WAITING_CUSTOMER: {
+        Ticket.Status.IN_PROGRESS,
+        Ticket.Status.NEW,
+        Ticket.Status.RESOLVED,
+    },
     Ticket.Status.RESOLVED: {Ticket.Status.CLOSED, Ticket.Status.REOPENED},
     Ticket.Status.REOPENED: {
         Ticket.Status.IN_PROGRESS,
@@ -547,7 +557,7 @@ class SlaRecord(models.Model):
 
     class Metric(models.TextChoices):
         FIRST_RESPONSE = "first_response", _("first response")
-        RESOLUTION = "resolution", _("resolution")
+        RESOLUTION = "resolution", pgettext_lazy("sla", "resolution")
 
     class Kind(models.TextChoices):
         WARNING = "warning", _("due soon")
@@ -602,12 +612,18 @@ class ReturnPolicy(TimeStampedModel):
         verbose_name = _("return policy")
         verbose_name_plural = _("return policies")
         constraints = [
+            # One active policy per channel and category; "any channel" is a
+            # NULL, so it gets a constraint of its own.
             models.UniqueConstraint(
                 fields=["channel", "category"],
-                condition=Q(active=True),
-                name="return_policy_one_active",
-                nulls_distinct=False,
-            )
+                condition=Q(active=True, channel__isnull=False),
+                name="return_policy_one_active_per_channel",
+            ),
+            models.UniqueConstraint(
+                fields=["category"],
+                condition=Q(active=True, channel__isnull=True),
+                name="return_policy_one_active_any_channel",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -1026,10 +1042,16 @@ class RepairPart(models.Model):
         RepairOrder, on_delete=models.CASCADE, related_name="parts", verbose_name=_("repair")
     )
     product = models.ForeignKey(
-        "inventory.Product", verbose_name=_("spare part"), on_delete=models.PROTECT, related_name="+"
+        "inventory.Product",
+        verbose_name=_("spare part"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     warehouse = models.ForeignKey(
-        "inventory.Warehouse", verbose_name=_("warehouse"), on_delete=models.PROTECT, related_name="+"
+        "inventory.Warehouse",
+        verbose_name=_("warehouse"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
     unit_cost = models.DecimalField(_("unit cost"), max_digits=14, decimal_places=4)

@@ -42,6 +42,10 @@ def ticket_list() -> QuerySet[Ticket]:
     ).order_by("-created_at", "-id")
 
 
+# Tickets no team took and nobody holds: every agent may pick them up.
+LOOSE = Q(team__isnull=True, assignee__isnull=True)
+
+
 def _is_admin(user) -> bool:
     return user.is_superuser or user.groups.filter(name=Role.ADMIN).exists()
 
@@ -50,13 +54,13 @@ def ticket_scope(user) -> Q | None:
     """Which tickets a signed-in staff user may see: None for all, else a Q.
 
     Admins see every ticket. After-sales agents (who may change tickets)
-    see their own, their teams' and those no team took yet. Account managers
+    see their own, their teams' and the loose ones (no team, nobody). Account managers
     (who may only look) see the tickets of the customers they manage. Any
     other role holds no view permission and is refused before this."""
     if _is_admin(user):
         return None
     if user.has_perm("aftersales.change_ticket"):
-        return Q(assignee=user) | Q(Exists(_my_team(user))) | Q(team__isnull=True)
+        return Q(assignee=user) | Q(Exists(in_my_teams(user))) | LOOSE
     if user.has_perm("aftersales.view_ticket"):
         return Q(customer__account_manager=user)
     return Q(pk__in=[])
@@ -76,15 +80,15 @@ def ticket_queue_counts(user) -> dict[str, int]:
     """Open tickets: mine, my teams' (including the unassigned ones), unassigned."""
     visible = tickets_visible_to(
         user, Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES)
-    ).annotate(in_my_team=Exists(_my_team(user)))
+    ).annotate(in_my_team=Exists(in_my_teams(user)))
     return visible.aggregate(
         mine=Count("pk", filter=Q(assignee=user)),
-        team=Count("pk", filter=Q(in_my_team=True)),
+        team=Count("pk", filter=Q(in_my_team=True) | LOOSE),
         unassigned=Count("pk", filter=Q(assignee__isnull=True)),
     )
 
 
-def _my_team(user):
+def in_my_teams(user):
     return ServiceTeam.members.through.objects.filter(
         serviceteam_id=OuterRef("team_id"), user_id=user.pk
     )
@@ -269,3 +273,55 @@ def calendar_list():
         .prefetch_related(Prefetch("days", queryset=CalendarDay.objects.order_by("date")))
         .order_by("code")
     )
+
+
+# --- Who sees which repairs and feedback ------------------------------------------
+
+
+def repairs_visible_to(
+    user, queryset: QuerySet[RepairOrder] | None = None
+) -> QuerySet[RepairOrder]:
+    """Admins and those who work on repairs (agents, technicians) see every
+    repair; those who may only look (account managers) the repairs of the
+    customers they manage; anyone else none."""
+    queryset = repair_list() if queryset is None else queryset
+    if user.has_perm("aftersales.change_repairorder") or _is_admin(user):
+        return queryset
+    if user.has_perm("aftersales.view_repairorder"):
+        return queryset.filter(customer__account_manager=user)
+    return queryset.none()
+
+
+def feedback_visible_to(user, queryset: QuerySet[Feedback] | None = None) -> QuerySet[Feedback]:
+    """The surveys of the tickets the user may see (tickets_visible_to)."""
+    queryset = feedback_list() if queryset is None else queryset
+    return queryset.filter(ticket__in=tickets_visible_to(user, Ticket.objects.all()).values("pk"))
+
+
+# --- Who sees which returns -------------------------------------------------------
+
+
+def return_scope(user) -> Q | None:
+    """Which returns a signed-in staff user may see: None for all, else a Q.
+
+    Admins, and whoever works returns (may change or receive them: after-sales
+    agents, warehouse roles), see every return. Those who may only look
+    (account managers) see the returns of the customers they manage. Anybody
+    else sees none. Integration tokens see all; the API decides that before."""
+    if _is_admin(user):
+        return None
+    if user.has_perm("aftersales.change_returnrequest") or user.has_perm(
+        "aftersales.receive_returnrequest"
+    ):
+        return None
+    if user.has_perm("aftersales.view_returnrequest"):
+        return Q(customer__account_manager=user)
+    return Q(pk__in=[])
+
+
+def returns_visible_to(
+    user, queryset: QuerySet[ReturnRequest] | None = None
+) -> QuerySet[ReturnRequest]:
+    queryset = return_list() if queryset is None else queryset
+    scope = return_scope(user)
+    return queryset if scope is None else queryset.filter(scope)

@@ -1,16 +1,14 @@
-from importlib import import_module
-
-from aftersales.views import teams
+from aftersales.views import feedback, portal, repairs, returns, sla, teams, tickets
 
 app_name = "aftersales"
 
 # Each page module lists its own urlpatterns.
-AREAS = ["tickets", "returns", "repairs", "feedback", "sla"]
-
-urlpatterns = [*teams.urlpatterns]
-for _area in AREAS:
-    try:
-        urlpatterns += import_module(f"aftersales.views.{_area}").urlpatterns
-    except ModuleNotFoundError as exc:
-        if exc.name != f"aftersales.views.{_area}":
-            raise
+urlpatterns = [
+    *teams.urlpatterns,
+    *tickets.urlpatterns,
+    *returns.urlpatterns,
+    *repairs.urlpatterns,
+    *feedback.urlpatterns,
+    *sla.urlpatterns,
+    *portal.urlpatterns,
+]

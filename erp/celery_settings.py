@@ -23,6 +23,7 @@ CELERY_TASK_ROUTES = {
     "core.webhook_*": {"queue": "webhooks"},
     "logistics.watch_*": {"queue": "alerts"},
     "aftersales.notify_*": {"queue": "alerts"},
+    "aftersales.watch_*": {"queue": "alerts"},
 }
 # A task is acknowledged only after it ran; if the worker dies mid-task the
 # message goes back to the queue instead of being lost.
@@ -56,5 +57,13 @@ CELERY_BEAT_SCHEDULE = {
     "watch-shipments": {
         "task": "logistics.watch_shipments",
         "schedule": crontab(minute="*/10"),
+    },
+    "watch-ticket-sla": {
+        "task": "aftersales.watch_sla",
+        "schedule": crontab(minute="*/5"),
+    },
+    "open-exception-tickets": {
+        "task": "aftersales.watch_exception_tickets",
+        "schedule": crontab(minute="*/15"),
     },
 }

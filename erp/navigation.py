@@ -47,7 +47,24 @@ NAVIGATION = [
     (
         _("After-sales"),
         "bi-headset",
-        [(_("Teams"), "aftersales:team-list", "aftersales.view_serviceteam")],
+        [
+            (_("My queue"), "aftersales:ticket-mine", "aftersales.change_ticket"),
+            (_("Team queue"), "aftersales:ticket-team", "aftersales.change_ticket"),
+            (_("All tickets"), "aftersales:ticket-list", "aftersales.view_ticket"),
+            (_("New ticket"), "aftersales:ticket-create", "aftersales.add_ticket"),
+            (_("Teams"), "aftersales:team-list", "aftersales.view_serviceteam"),
+            (_("SLA policies"), "aftersales:sla-policy-list", "aftersales.view_slapolicy"),
+            (
+                _("Service calendars"),
+                "aftersales:calendar-list",
+                "aftersales.view_businesscalendar",
+            ),
+            (_("Returns board"), "aftersales:return-board", "aftersales.view_returnrequest"),
+            (_("Returns"), "aftersales:return-list", "aftersales.view_returnrequest"),
+            (_("Repair board"), "aftersales:repair-board", "aftersales.view_repairorder"),
+            (_("Repairs"), "aftersales:repair-list", "aftersales.view_repairorder"),
+            (_("Feedback"), "aftersales:feedback-list", "aftersales.view_feedback"),
+        ],
     ),
     (
         _("Customers"),

@@ -273,6 +273,13 @@ SPECTACULAR_SETTINGS = {
         "ShipmentEventSourceEnum": "logistics.models.ShipmentEvent.Source",
         "PickWaveStatusEnum": "logistics.models.PickWave.Status",
         "DispatchPlanStatusEnum": "logistics.models.DispatchPlan.Status",
+        "TicketKindEnum": "aftersales.models.TicketKind",
+        "TicketChannelEnum": "aftersales.models.Ticket.Channel",
+        "TicketStatusEnum": "aftersales.models.Ticket.Status",
+        "TicketMessageKindEnum": "aftersales.models.TicketMessage.Kind",
+        "ReturnRequestStatusEnum": "aftersales.models.ReturnRequest.Status",
+        "ReturnRequestKindEnum": "aftersales.models.ReturnRequest.Kind",
+        "RepairOrderStatusEnum": "aftersales.models.RepairOrder.Status",
     },
 }
 
@@ -342,9 +349,8 @@ NOTIFICATION_BACKENDS = {
 }
 # Public address of the site, for links in notifications (survey, portal).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
-# After-sales: inbound e-mail webhook secret (header X-Inbound-Secret), the
-# return window without a policy, the repair labour rate per hour.
-INBOUND_EMAIL_SECRET = env("INBOUND_EMAIL_SECRET", default="")
+# After-sales: the return window where no return policy applies, and the
+# repair labour rate per hour (fixed on each repair when it is opened).
 RETURN_WINDOW_DAYS = env.int("RETURN_WINDOW_DAYS", default=7)
 REPAIR_LABOUR_RATE = env("REPAIR_LABOUR_RATE", default="80.00")
 

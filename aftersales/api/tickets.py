@@ -4,6 +4,7 @@ inbound e-mail from a mail gateway."""
 
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from oauth2_provider.models import AbstractAccessToken
 from rest_framework import status
@@ -327,7 +328,8 @@ class TicketViewSet(CreateReadViewSet):
 
     @extend_schema(
         summary="Take an inbound e-mail",
-        description="For a mail gateway: a new ticket (the customer matched by e-mail or "
+        description="For a mail gateway, with an integration token (`aftersales:write`; staff "
+        "sessions are refused): a new ticket (the customer matched by e-mail or "
         "created), or a message on the ticket whose number (TK-…) is in the subject when the "
         "sender is that ticket's customer. The same `message_id` is taken once (200).",
         tags=TAGS,
@@ -348,6 +350,12 @@ class TicketViewSet(CreateReadViewSet):
     )
     @action(detail=False, methods=["post"], url_path="inbound-email")
     def inbound_email(self, request):
+        # Only a mail gateway, with its own integration token: a staff member
+        # could otherwise write into any ticket as its customer.
+        if not self._by_token():
+            self.permission_denied(
+                request, message=_("Only a mail gateway's integration token may post e-mails.")
+            )
         data = InboundEmailSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data

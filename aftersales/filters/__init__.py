@@ -2,5 +2,6 @@
 one module per sub-domain."""
 
 from aftersales.filters.teams import ServiceTeamFilter
+from aftersales.filters.tickets import TicketFilter
 
-__all__ = ["ServiceTeamFilter"]
+__all__ = ["ServiceTeamFilter", "TicketFilter"]

@@ -6,6 +6,7 @@ import binascii
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
@@ -18,6 +19,7 @@ from aftersales.models import (
     TicketKind,
     TicketMessage,
 )
+from aftersales.services.sla import sla_remaining
 from crm.models import Customer
 from logistics.models import Shipment
 from orders.models import Order
@@ -36,12 +38,7 @@ class TicketSlaSerializer(serializers.Serializer):
     state = serializers.SerializerMethodField()
 
     def get_state(self, ticket) -> str:
-        from django.utils import timezone
-
-        from aftersales.services import sla
-
-        remaining = getattr(sla, "sla_remaining", None)
-        return remaining(ticket, timezone.now())["state"] if remaining else "none"
+        return sla_remaining(ticket, timezone.now())["state"]
 
 
 class TicketSerializer(serializers.ModelSerializer):

@@ -101,8 +101,7 @@ def assign(ticket: Ticket, user, team: ServiceTeam | None, *, actor=None, reason
         _set_status(ticket, Status.ASSIGNED, actor=actor, reason="")
     if user is None and ticket.status in (Status.ASSIGNED, Status.IN_PROGRESS):
         # Nobody holds it now: it waits in the team's queue again.
-        ticket.status = Status.NEW
-        ticket.save(update_fields=["status", "updated_at"])
+        _set_status(ticket, Status.NEW, actor=actor, reason=reason)
     if user is not None and user != actor:
         _notify_assignee(ticket, event)
 
@@ -128,9 +127,7 @@ def ticket_auto_assign(*, ticket: Ticket, actor=None) -> Ticket:
     return ticket
 
 
-def can_assign(actor, team: ServiceTeam | None) -> bool:
-    if actor.has_perm("aftersales.assign_ticket"):
-        return True
+def _member(actor, team: ServiceTeam | None) -> bool:
     return team is not None and team.members.filter(pk=actor.pk).exists()
 
 
@@ -148,10 +145,27 @@ def ticket_assign(
     target_team = team or ticket.team
     if target_team is not None and not target_team.active:
         raise TicketInvalid(_("That team is not active."), field="team")
-    if not (can_assign(actor, ticket.team) or can_assign(actor, target_team)):
-        raise AssignmentRefused(
-            _("You may only pass on tickets of your own teams."), field="assignee"
+    if not actor.has_perm("aftersales.assign_ticket"):
+        # An agent passes on what their team holds (or a loose ticket, or
+        # their own): to a colleague of one of their teams, or to another
+        # team's queue, never straight to somebody of another team.
+        holds = (
+            ticket.assignee_id == actor.pk
+            or (ticket.team is None and ticket.assignee_id is None)
+            or _member(actor, ticket.team)
         )
+        if not holds:
+            raise AssignmentRefused(
+                _("You may only pass on tickets of your own teams."), field="assignee"
+            )
+        if assignee is not None and not _member(actor, target_team):
+            raise AssignmentRefused(
+                _(
+                    "You may give a ticket only to a colleague of your own teams; "
+                    "move it to that team's queue instead."
+                ),
+                field="assignee",
+            )
     if assignee is not None:
         if target_team is None:
             raise TicketInvalid(_("Choose the team first."), field="team")

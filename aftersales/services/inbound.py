@@ -3,9 +3,11 @@ e-mail (a new ticket, or a reply on the ticket named in its subject) and a
 logistics exception (one ticket per exception)."""
 
 import re
+from datetime import timedelta
 from email.utils import parseaddr
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales.models import Priority, Ticket, TicketKind, TicketMessage
@@ -130,3 +132,17 @@ def exception_ticket_open(*, exception_id: int) -> tuple[Ticket, bool]:
     except IntegrityError:  # another worker opened it first (one ticket per exception)
         return Ticket.objects.get(shipment_exception_id=exception_id), False
     return ticket, True
+
+
+def exception_tickets_sweep(*, days: int = 7) -> int:
+    """Open the tickets of recent exceptions that have none (a receiver or
+    its task failed). Safe to run twice: opening is idempotent."""
+    from logistics.models import ShipmentException
+
+    since = timezone.now() - timedelta(days=days)
+    missing = ShipmentException.objects.filter(created_at__gte=since, ticket__isnull=True)
+    opened = 0
+    for exception_id in missing.values_list("pk", flat=True).order_by("pk"):
+        _ticket, created = exception_ticket_open(exception_id=exception_id)
+        opened += created
+    return opened

@@ -8,7 +8,6 @@ from django.utils.translation import gettext as _
 
 from aftersales.models import CustomerNotice
 
-
 # Exceptions the customer hears about: what changes their delivery. Watched
 # conditions inside the network (cold chain, no movement) are handled by staff.
 NOTICE_KINDS = ("failed_attempt", "damaged", "lost", "late")

@@ -37,6 +37,11 @@ class TicketInvalid(DomainError):
     code = "invalid"
 
 
+class TicketConflict(DomainError):
+    status_code = 409
+    code = "conflict"
+
+
 class TicketTransitionNotAllowed(DomainError):
     status_code = 409
     code = "transition_not_allowed"
@@ -312,9 +317,7 @@ def _set_status(ticket: Ticket, to_status: str, *, actor, reason: str) -> None:
         ticket.closed_at = now
         fields.append("closed_at")
     if to_status == Status.REOPENED:
-        reopen = getattr(sla, "sla_reopen", None)
-        if reopen is not None:
-            reopen(ticket=ticket, now=now)
+        sla.sla_reopen(ticket=ticket, now=now)  # the resolved spell does not count
         ticket.resolved_at, ticket.closed_at = None, None
         fields += ["resolved_at", "closed_at"]
     ticket.save(update_fields=fields)
@@ -441,13 +444,19 @@ def ticket_reply(
     )
     _save_attachments(message, attachments)
     sla.sla_first_response(ticket=ticket, now=now)
-    if ticket.assignee_id is None and _person(actor) is not None:
+    # An agent who answers a ticket nobody holds takes it; an integration
+    # (a chat bot replying) does not.
+    if (
+        ticket.assignee_id is None
+        and actor is not None
+        and actor.has_perm("aftersales.change_ticket")
+    ):
         from aftersales.services.assignment import assign
 
         assign(ticket, actor, ticket.team, actor=actor, reason=_("took it by replying"))
-    if ticket.status in (Status.NEW, Status.ASSIGNED, Status.REOPENED):
+    if ticket.status in (Status.NEW, Status.ASSIGNED, Status.REOPENED) and ticket.assignee_id:
         _set_status(ticket, Status.IN_PROGRESS, actor=actor, reason="")
-    if wait_for_customer and ticket.status == Status.IN_PROGRESS:
+    if wait_for_customer and Status.WAITING_CUSTOMER in allowed_targets(ticket):
         _set_status(ticket, Status.WAITING_CUSTOMER, actor=actor, reason=_("asked the customer"))
     _notify_reply(ticket, message)
     return message
@@ -488,8 +497,12 @@ def ticket_customer_message(
     _check_choice(channel, Ticket.Channel.choices, "channel")
     if external_id:
         existing = TicketMessage.objects.filter(external_id=external_id).first()
-        if existing is not None:
+        if existing is not None and existing.ticket_id == ticket.pk:
             return existing, False
+        if existing is not None:
+            raise TicketConflict(
+                _("This message id was already used on another ticket."), field="external_id"
+            )
     ticket = ticket_for_update(ticket.pk)
     message = TicketMessage.objects.create(
         ticket=ticket,
@@ -502,7 +515,9 @@ def ticket_customer_message(
     )
     _save_attachments(message, attachments)
     if ticket.status == Status.WAITING_CUSTOMER:
-        _set_status(ticket, Status.IN_PROGRESS, actor=None, reason=_("the customer answered"))
+        # Nobody holds it (handed back while waiting): it goes to the queue.
+        back_to = Status.IN_PROGRESS if ticket.assignee_id else Status.NEW
+        _set_status(ticket, back_to, actor=None, reason=_("the customer answered"))
     elif ticket.status in (Status.RESOLVED, Status.CLOSED):
         _set_status(ticket, Status.REOPENED, actor=None, reason=_("the customer wrote again"))
     return message, True

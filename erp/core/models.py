@@ -130,6 +130,7 @@ class Notification(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")  # written, not yet handed to the backend
+        SENDING = "sending", _("sending")  # claimed by one worker, being handed over
         SENT = "sent", _("sent")  # the backend took it
         SKIPPED = "skipped", _("skipped")  # no address for this channel
         FAILED = "failed", _("failed")  # the backend refused it; a retry may send it

@@ -76,18 +76,25 @@ def notification_send(
 
 
 def notification_deliver(*, notification_id: int) -> Notification:
-    """Hand a pending notification to its backend once (claimed under a lock)."""
-    with transaction.atomic():
-        notification = Notification.objects.select_for_update().get(pk=notification_id)
-        if notification.status not in (Notification.Status.PENDING, Notification.Status.FAILED):
-            return notification
-        try:
-            backend_for(notification.channel).send(notification)
-        except OSError as exc:  # the mail server or gateway did not answer
-            notification.status, notification.error = Notification.Status.FAILED, str(exc)[:255]
-            log.warning("notification %s failed: %s", notification.pk, exc)
-        else:
-            notification.status, notification.error = Notification.Status.SENT, ""
-            notification.sent_at = timezone.now()
-        notification.save(update_fields=["status", "error", "sent_at"])
+    """Hand a pending (or failed) notification to its backend once.
+
+    One conditional update claims it, so two workers never both send it;
+    the backend is called outside any transaction or row lock (a slow mail
+    server holds nothing up), and the outcome is written after."""
+    Status = Notification.Status
+    claimed = Notification.objects.filter(
+        pk=notification_id, status__in=(Status.PENDING, Status.FAILED)
+    ).update(status=Status.SENDING)
+    notification = Notification.objects.get(pk=notification_id)
+    if not claimed:
+        return notification
+    try:
+        backend_for(notification.channel).send(notification)
+    except OSError as exc:  # the mail server or gateway did not answer: a retry may send it
+        notification.status, notification.error = Status.FAILED, str(exc)[:255]
+        log.warning("notification %s failed: %s", notification.pk, exc)
+    else:
+        notification.status, notification.error = Status.SENT, ""
+        notification.sent_at = timezone.now()
+    notification.save(update_fields=["status", "error", "sent_at"])
     return notification

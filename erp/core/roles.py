@@ -96,9 +96,18 @@ ROLE_EXCLUSIONS: dict[str, set[str]] = {
         "aftersales.view_ticketmessage",
         "aftersales.view_ticketattachment",
         "aftersales.view_ticketevent",
+        "aftersales.view_feedback",
     },
-    # Only admins hand a ticket to anybody; agents take and pass on within their teams.
-    Role.AFTERSALES_AGENT: {"aftersales.assign_ticket"},
+    # Only admins hand a ticket to anybody (agents take and pass on within
+    # their teams) and set the service levels and working calendars.
+    Role.AFTERSALES_AGENT: {
+        "aftersales.assign_ticket",
+        *(
+            f"aftersales.{action}_{model}"
+            for action in ("add", "change", "delete")
+            for model in ("slapolicy", "businesscalendar", "calendarday")
+        ),
+    },
 }
 
 # Historical models (simple-history) get their own permissions; nobody but the

@@ -166,6 +166,27 @@ class StaffListView(StaffPageMixin, FilterView):
         return ctx
 
 
+def board_columns(
+    queryset, *, statuses, choices, badges: dict, counts: dict, order_by, limit: int = 12
+) -> list[dict]:
+    """The columns of a status board: for each status its label, badge, count,
+    the first `limit` cards in `order_by` order and how many more there are."""
+    columns = []
+    for status in statuses:
+        cards = list(queryset.filter(status=status).order_by(*order_by)[:limit])
+        columns.append(
+            {
+                "status": status,
+                "label": choices(status).label,
+                "badge": badges[status],
+                "count": counts[status],
+                "cards": cards,
+                "more": max(counts[status] - limit, 0),
+            }
+        )
+    return columns
+
+
 def export_csv(name: str, headers: list[str], rows) -> HttpResponse:
     # UTF-8 with a byte-order mark, so Excel opens Chinese text correctly.
     buffer = io.StringIO()

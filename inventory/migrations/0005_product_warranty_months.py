@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inventory', '0004_stock_level_bin'),
+        ("inventory", "0004_stock_level_bin"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalproduct',
-            name='warranty_months',
-            field=models.PositiveSmallIntegerField(default=12, verbose_name='warranty (months)'),
+            model_name="historicalproduct",
+            name="warranty_months",
+            field=models.PositiveSmallIntegerField(default=12, verbose_name="warranty (months)"),
         ),
         migrations.AddField(
-            model_name='product',
-            name='warranty_months',
-            field=models.PositiveSmallIntegerField(default=12, verbose_name='warranty (months)'),
+            model_name="product",
+            name="warranty_months",
+            field=models.PositiveSmallIntegerField(default=12, verbose_name="warranty (months)"),
         ),
     ]

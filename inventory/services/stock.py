@@ -85,16 +85,25 @@ def _check_quantity(quantity) -> int:
     return quantity
 
 
-def _announce_receipt(level: StockLevel, quantity: int) -> None:
+def stock_receipt_announce(*, warehouse_id: int, product_id: int, quantity: int) -> None:
+    """Tell receivers (backorder filling) that units became available, once
+    the transaction commits. For units a receipt took in unannounced (see
+    stock_receive's `announce`) when they are released for sale."""
     # robust: what receivers do (fill backorders) must not fail the receipt.
     transaction.on_commit(
         lambda: stock_received.send(
             sender=StockLevel,
-            warehouse_id=level.warehouse_id,
-            product_id=level.product_id,
+            warehouse_id=warehouse_id,
+            product_id=product_id,
             quantity=quantity,
         ),
         robust=True,
+    )
+
+
+def _announce_receipt(level: StockLevel, quantity: int) -> None:
+    stock_receipt_announce(
+        warehouse_id=level.warehouse_id, product_id=level.product_id, quantity=quantity
     )
 
 
@@ -128,8 +137,14 @@ def stock_receive(
     note: str = "",
     actor=None,
     kind: str = Kind.RECEIPT,
+    announce: bool = True,
 ) -> StockMove:
-    """Goods in. Updates the product's moving-average unit cost."""
+    """Goods in. Updates the product's moving-average unit cost.
+
+    The receipt is announced (stock_received, after commit: backorders are
+    filled from it) unless `announce` is False - goods not yet free for sale,
+    such as returns awaiting inspection; announce them later with
+    stock_receipt_announce."""
     quantity = _check_quantity(quantity)
     if unit_cost is not None and unit_cost < 0:
         raise StockInvalid(_("The unit cost cannot be negative."), field="unit_cost")
@@ -159,7 +174,8 @@ def stock_receive(
             note=note,
             actor=actor,
         )
-    _announce_receipt(level, quantity)
+    if announce:
+        _announce_receipt(level, quantity)
     return move
 
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from erp.core.errors import DomainError
-from erp.core.views import StaffListView
+from erp.core.views import StaffListView, board_columns
 from erp.core.widgets import style_form
 from logistics.charts import sensor_chart_svg
 from logistics.filters import ShipmentFilter
@@ -88,23 +88,15 @@ def shipment_board(request):
     """Open shipments in one column per status, filtered like the list."""
     filterset, queryset = _filtered(request)
     counts = shipment_status_counts(queryset)
-    columns = []
-    for status in BOARD_COLUMNS:
-        cards = list(
-            queryset.filter(status=status).order_by(
-                F("planned_delivery_at").asc(nulls_last=True), "pk"
-            )[:BOARD_CARDS]
-        )
-        columns.append(
-            {
-                "status": status,
-                "label": Status(status).label,
-                "badge": STATUS_BADGES[status],
-                "count": counts[status],
-                "cards": cards,
-                "more": max(counts[status] - BOARD_CARDS, 0),
-            }
-        )
+    columns = board_columns(
+        queryset,
+        statuses=BOARD_COLUMNS,
+        choices=Status,
+        badges=STATUS_BADGES,
+        counts=counts,
+        order_by=(F("planned_delivery_at").asc(nulls_last=True), "pk"),
+        limit=BOARD_CARDS,
+    )
     finished = [
         (Status(s).label, counts[s], s)
         for s in (Status.DELIVERED, Status.RETURNED_TO_SENDER, Status.CANCELLED)

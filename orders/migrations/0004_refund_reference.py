@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0003_order_event_shipment'),
+        ("orders", "0003_order_event_shipment"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='refund',
-            name='reference',
-            field=models.CharField(blank=True, db_index=True, max_length=60, verbose_name='reference'),
+            model_name="refund",
+            name="reference",
+            field=models.CharField(
+                blank=True, db_index=True, max_length=60, verbose_name="reference"
+            ),
         ),
     ]

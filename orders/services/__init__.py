@@ -14,12 +14,23 @@ from orders.services.lifecycle import (
     order_ship_units,
     order_transition,
 )
+from orders.services.payments import (
+    PaymentExceedsTotal,
+    RefundExceedsPaid,
+    order_paid_total,
+    order_payment_record,
+    order_refund,
+    order_refundable,
+    order_refunded_total,
+)
 
 __all__ = [
     "ChannelInvalid",
     "LineInput",
     "OrderConflict",
     "OrderInvalid",
+    "PaymentExceedsTotal",
+    "RefundExceedsPaid",
     "StockShortage",
     "TransitionNotAllowed",
     "backorder_queue",
@@ -31,6 +42,11 @@ __all__ = [
     "order_create",
     "order_deliver",
     "order_hold",
+    "order_paid_total",
+    "order_payment_record",
+    "order_refund",
+    "order_refundable",
+    "order_refunded_total",
     "order_release",
     "order_ship",
     "order_ship_units",

@@ -241,3 +241,61 @@ def test_who_sees_which_tickets(service_desk, make_user):
     assert set(tickets_visible_to(manager)) == {theirs}
     assert set(tickets_visible_to(make_user("admin"))) == {mine, logistics, theirs}
     assert not tickets_visible_to(make_user("order_clerk")).exists()
+
+
+def test_a_ticket_taken_outside_any_team_is_not_everybodys(service_desk):
+    ann, cat = service_desk["ann"], service_desk["cat"]
+    loose = complaint(CustomerFactory(), kind="repair")  # no team takes repairs here
+    assert loose in tickets_visible_to(ann) and loose in tickets_visible_to(cat)
+    ticket_reply(ticket=loose, body="我来处理", actor=cat)  # cat takes it by answering
+    loose.refresh_from_db()
+    assert loose.assignee == cat and loose.team is None
+    assert loose not in tickets_visible_to(ann) and loose in tickets_visible_to(cat)
+
+
+def test_agents_give_tickets_only_to_colleagues_but_may_move_them_to_another_queue(
+    service_desk,
+):
+    ann, cat = service_desk["ann"], service_desk["cat"]
+    ticket = complaint(CustomerFactory())
+    holder = ticket.assignee
+    with pytest.raises(AssignmentRefused):
+        ticket_assign(ticket=ticket, assignee=cat, team=service_desk["logi"], actor=holder)
+    moved = ticket_assign(ticket=ticket, team=service_desk["logi"], actor=holder, reason="物流问题")
+    assert moved.team == service_desk["logi"] and moved.assignee is None
+    assert moved.status == Status.NEW
+    handed_back = moved.events.filter(kind=TicketEvent.Kind.STATUS).last()
+    assert (handed_back.from_value, handed_back.to_value) == ("assigned", "new")
+    assert ann in service_desk["general"].members.all()
+
+
+def test_the_customers_answer_is_never_lost_on_a_ticket_nobody_holds(service_desk):
+    ticket = complaint(CustomerFactory(), kind="repair")  # stays new, no team
+    ticket_transition(ticket=ticket, to_status=Status.WAITING_CUSTOMER, reason="等照片")
+    message, created = ticket_customer_message(ticket=ticket, body="照片来了", channel="email")
+    ticket.refresh_from_db()
+    assert created and ticket.status == Status.NEW and message.body == "照片来了"
+
+
+def test_a_message_id_of_another_ticket_is_refused(service_desk):
+    from aftersales.services.tickets import TicketConflict
+
+    first = complaint(CustomerFactory())
+    second = complaint(CustomerFactory())
+    ticket_customer_message(ticket=first, body="a", channel="chat", external_id="wx-9")
+    with pytest.raises(TicketConflict) as error:
+        ticket_customer_message(ticket=second, body="b", channel="chat", external_id="wx-9")
+    assert error.value.field == "external_id" and second.messages.filter(body="b").count() == 0
+
+
+def test_the_sweep_opens_the_tickets_a_failed_receiver_missed(service_desk, delivered):
+    from aftersales.services.inbound import exception_tickets_sweep
+    from logistics.models import ShipmentException
+
+    shipment = delivered.shipments.get()
+    ShipmentException.objects.create(
+        shipment=shipment, kind="lost", started_at=shipment.created_at, details="丢件"
+    )  # as if the signal's receivers had failed: no ticket
+    assert exception_tickets_sweep() == 1
+    assert exception_tickets_sweep() == 0  # again: nothing more
+    assert Ticket.objects.get().kind == "logistics_exception"

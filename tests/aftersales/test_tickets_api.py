@@ -231,6 +231,36 @@ def test_inbound_email_endpoint(service_desk, integration):
     assert bad.status_code == 400
 
 
+def test_staff_cannot_post_e_mails_as_a_customer(service_desk, delivered):
+    from rest_framework.test import APIClient
+
+    ticket = ticket_create(
+        customer=delivered.customer, subject="破损", kind="complaint", channel="phone"
+    )
+    client = APIClient()
+    client.force_login(service_desk["cat"])  # an agent of another team
+    response = client.post(
+        f"{URL}inbound-email/",
+        {"from": delivered.customer.email, "subject": f"Re: {ticket.number}", "text": "hi"},
+        format="json",
+    )
+    assert response.status_code == 403
+    assert ticket.messages.count() == 0
+
+
+def test_an_integration_reply_does_not_take_the_ticket(service_desk, integration):
+    ticket = ticket_create(
+        customer=CustomerFactory(), subject="维修", kind="repair", channel="phone"
+    )  # no team takes repairs here: nobody holds it
+    bot = integration("aftersales:read aftersales:write")
+    response = bot.post(
+        f"{URL}{ticket.number}/messages/", {"kind": "reply", "body": "已收到"}, format="json"
+    )
+    assert response.status_code == 201
+    ticket.refresh_from_db()
+    assert ticket.assignee is None
+
+
 def test_the_schema_documents_the_ticket_endpoints(client):
     response = client.get("/api/schema/")
     assert response.status_code == 200

@@ -33,9 +33,15 @@ def digest() -> str:
 
 
 def forget_products():
+    from aftersales.models import RepairOrder, ReturnRequest, Ticket
     from logistics.models import DispatchPlan, Shipment
-    from orders.models import Order
+    from orders.models import Order, Payment, Refund
 
+    RepairOrder.objects.all().delete()
+    ReturnRequest.objects.all().delete()
+    Ticket.objects.all().delete()
+    Refund.objects.all().delete()
+    Payment.objects.all().delete()
     DispatchPlan.objects.all().delete()
     Shipment.objects.all().delete()
     Order.objects.all().delete()

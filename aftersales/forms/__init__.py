@@ -1,0 +1,1 @@
+"""Staff page forms, one module per sub-domain."""
