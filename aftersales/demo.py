@@ -158,6 +158,8 @@ def _tickets(ctx, rng, orders) -> list[Ticket]:
                 channel=channel,
                 priority=priority,
                 description=words,
+                # now and then one waits in the unassigned queue
+                auto_assign=index % 12 != 6,
             )
         path = PATHS[index % len(PATHS)]
         agent = ticket.assignee or ctx.data["users"]["agent"]

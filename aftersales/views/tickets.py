@@ -8,6 +8,7 @@ Every page shows only tickets_visible_to(user): another team's ticket is a
 import mimetypes
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, Prefetch, Q
@@ -425,9 +426,11 @@ def _forms_for(request, ticket: Ticket, bound: dict | None = None) -> dict:
     return forms
 
 
-def _event_value(event: TicketEvent, value: str) -> str:
+def _event_value(event: TicketEvent, value: str, names: dict | None = None) -> str:
     if not value:
         return ""
+    if event.kind == TicketEvent.Kind.ASSIGNED and names and value in names:
+        return names[value]
     if event.kind == TicketEvent.Kind.STATUS and value in Status.values:
         return str(Status(value).label)
     if event.kind == TicketEvent.Kind.PRIORITY and value in Priority.values:
@@ -495,13 +498,26 @@ def _detail_context(request, ticket: Ticket, bound: dict | None = None) -> dict:
             Prefetch("attachments", queryset=TicketAttachment.objects.order_by("id"))
         )
     )
+    events = list(ticket.events.select_related("actor"))
+    # Assignments record usernames; people read names.
+    usernames = {
+        value
+        for event in events
+        if event.kind == TicketEvent.Kind.ASSIGNED
+        for value in (event.from_value, event.to_value)
+        if value
+    }
+    names = {
+        user.get_username(): person_name(user)
+        for user in get_user_model().objects.filter(username__in=usernames)
+    }
     events = [
         {
             "event": event,
-            "from": _event_value(event, event.from_value),
-            "to": _event_value(event, event.to_value),
+            "from": _event_value(event, event.from_value, names),
+            "to": _event_value(event, event.to_value, names),
         }
-        for event in ticket.events.select_related("actor")
+        for event in events
     ]
     try:
         feedback = ticket.feedback

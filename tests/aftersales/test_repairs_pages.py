@@ -342,7 +342,7 @@ def test_the_detail_of_a_repair_of_a_returned_unit_says_internal(shop, role_clie
     url = f"/aftersales/repairs/{repair.number}/"
     client.post(f"{url}diagnose/", {"diagnosis": "Hinge broken."})
     client.post(f"{url}labour/", {"hours": "1"})
-    html = client.get(url).content.decode()
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'id="warranty-verdict"' in html and "RMA-20261127-00001" in html
     verdict = html.split('id="warranty-verdict"')[1].split("</div>")[0]
     assert "Internal" in verdict and "RMA-20261127-00001" in verdict

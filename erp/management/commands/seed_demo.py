@@ -4,6 +4,7 @@ Each app's `demo.seed(ctx)` adds its part; the same --seed always gives the
 same data, and running the command again adds nothing that is there already.
 """
 
+import logging
 import random
 from importlib import import_module
 
@@ -55,7 +56,9 @@ class Command(BaseCommand):
         ctx = SeedContext(seed=seed, options=options, write=self.stdout.write)
         self.stdout.write(f"Seeding demo data (seed {seed}):")
         # The demo's history sends hundreds of notifications (each is kept in
-        # the Notification table); they are not printed to the console.
+        # the Notification table); they are not printed to the console, nor is
+        # every in-process task that sends them.
+        logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
         with (
             override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"),
             transaction.atomic(),
