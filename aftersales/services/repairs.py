@@ -28,6 +28,7 @@ from aftersales.models import (
 )
 from erp.core.db import lock_timeout
 from erp.core.errors import DomainError
+from erp.core.services import acting_person
 from inventory.models import Product, StockMove
 from inventory.services.stock import stock_adjust
 
@@ -57,10 +58,6 @@ class RepairConflict(DomainError):
 class RepairTransitionNotAllowed(DomainError):
     status_code = 409
     code = "transition_not_allowed"
-
-
-def _person(actor):
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
 def add_months(start: date, months: int) -> date:
@@ -106,7 +103,7 @@ def _event(repair: RepairOrder, *, from_status: str, to_status: str, reason: str
         from_status=from_status,
         to_status=to_status,
         reason=reason[:500],
-        actor=_person(actor),
+        actor=acting_person(actor),
     )
 
 
@@ -121,7 +118,7 @@ def _link_ticket(ticket: Ticket, repair: RepairOrder, actor) -> None:
         kind=TicketEvent.Kind.LINKED,
         to_value=repair.number,
         reason=_("Repair %(number)s opened.") % {"number": repair.number},
-        actor=_person(actor),
+        actor=acting_person(actor),
     )
 
 
@@ -275,7 +272,7 @@ def repair_create(
         parts_warehouse=parts_warehouse,
         labour_rate=Decimal(str(settings.REPAIR_LABOUR_RATE)),
         reported_at=now,
-        created_by=_person(actor),
+        created_by=acting_person(actor),
     )
     repair.number = f"RP-{timezone.localtime(now):%Y%m%d}-{repair.pk:05d}"
     repair.in_warranty = _in_warranty(repair)

@@ -45,6 +45,7 @@ from aftersales.models import (
 )
 from erp.core.db import lock_timeout
 from erp.core.errors import DomainError
+from erp.core.services import acting_person
 from inventory.lock_objects import stock_levels_for_update
 from inventory.models import Product, StockMove, Warehouse
 from inventory.services import stock_adjust, stock_receive
@@ -87,10 +88,6 @@ class ReturnConflict(DomainError):
 class ReturnTransitionNotAllowed(DomainError):
     status_code = 409
     code = "transition_not_allowed"
-
-
-def _person(actor):
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
 def return_for_update(pk: int) -> ReturnRequest:
@@ -319,7 +316,7 @@ def _transition(
         from_status=from_status,
         to_status=to_status,
         reason=str(reason)[:500],
-        actor=_person(actor),
+        actor=acting_person(actor),
         created_at=timezone.now(),
     )
 
@@ -552,7 +549,7 @@ def return_request_create(
             ticket=ticket,
             reason=reason[:500],
             requested_at=now,
-            created_by=_person(actor),
+            created_by=acting_person(actor),
         )
         # Numbered from the primary key, like orders: no counter to lock.
         rma.number = f"RMA-{timezone.localtime(now):%Y%m%d}-{rma.pk:05d}"
@@ -583,7 +580,7 @@ def return_request_create(
             request=rma,
             to_status=Status.REQUESTED,
             reason=reason[:500],
-            actor=_person(actor),
+            actor=acting_person(actor),
             created_at=now,
         )
         if ticket is None:
@@ -613,7 +610,7 @@ def return_request_create(
                 _("Return %(number)s requested: %(units)s unit(s).")
                 % {"number": rma.number, "units": sum(q for (_l, q, _r, _c, _p) in prepared)}
             )[:500],
-            actor=_person(actor),
+            actor=acting_person(actor),
             visible_to_customer=True,
         )
     return rma
@@ -628,7 +625,7 @@ def return_approve(*, rma: ReturnRequest, actor=None, reason: str = "") -> Retur
     with lock_timeout():
         _order, _lines, rma = _lock(rma)
         rma.decided_at = timezone.now()
-        rma.decided_by = _person(actor)
+        rma.decided_by = acting_person(actor)
         _transition(
             rma, Status.APPROVED, actor=actor, reason=reason, fields=["decided_at", "decided_by"]
         )
@@ -643,7 +640,7 @@ def return_reject(*, rma: ReturnRequest, reason: str, actor=None) -> ReturnReque
         _order, _lines, rma = _lock(rma)
         rma.rejection_reason = reason[:500]
         rma.decided_at = timezone.now()
-        rma.decided_by = _person(actor)
+        rma.decided_by = acting_person(actor)
         _transition(
             rma,
             Status.REJECTED,
@@ -1135,7 +1132,7 @@ def return_exchange(*, rma: ReturnRequest, actor=None) -> ReturnRequest:
                 _("Exchanged under %(number)s: replacement order %(replacement)s.")
                 % {"number": rma.number, "replacement": new_order.number}
             )[:500],
-            actor=_person(actor),
+            actor=acting_person(actor),
             visible_to_customer=True,
         )
         rma.replacement_order = new_order

@@ -26,6 +26,7 @@ from aftersales.models import (
 from aftersales.services import sla
 from erp.core.errors import DomainError
 from erp.core.notifications import notification_send
+from erp.core.services import acting_person
 
 Status = Ticket.Status
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -52,17 +53,13 @@ def ticket_for_update(pk: int) -> Ticket:
     return Ticket.objects.select_for_update(of=("self",)).select_related("customer").get(pk=pk)
 
 
-def _person(actor):
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-
-
 def ticket_event_record(
     *, ticket: Ticket, kind: str, actor=None, reason: str = "", from_value="", to_value=""
 ) -> TicketEvent:
     return TicketEvent.objects.create(
         ticket=ticket,
         kind=kind,
-        actor=_person(actor),
+        actor=acting_person(actor),
         reason=str(reason)[:500],
         from_value=str(from_value or "")[:50],
         to_value=str(to_value or "")[:50],
@@ -255,7 +252,7 @@ def ticket_create(
         contact_email=contact_email.strip(),
         contact_phone=contact_phone.strip(),
         public_token=secrets.token_urlsafe(32),
-        created_by=_person(actor),
+        created_by=acting_person(actor),
     )
     ticket.number = f"TK-{timezone.localtime(now):%Y%m%d}-{ticket.pk:05d}"
     ticket.save(update_fields=["number"])
@@ -265,7 +262,7 @@ def ticket_create(
             ticket=ticket,
             kind=TicketMessage.Kind.NOTE if system else TicketMessage.Kind.CUSTOMER,
             channel=channel,
-            author=_person(actor) if system else None,
+            author=acting_person(actor) if system else None,
             author_name=(_("system") if system else customer.name)[:150],
             body=description.strip() or "-",
             external_id=external_id or None,
@@ -437,7 +434,7 @@ def ticket_reply(
         ticket=ticket,
         kind=TicketMessage.Kind.REPLY,
         channel=Ticket.Channel.EMAIL,
-        author=_person(actor),
+        author=acting_person(actor),
         author_name=(actor.get_full_name() or actor.get_username())[:150] if actor else "",
         body=body,
         created_at=now,
@@ -471,7 +468,7 @@ def ticket_note(*, ticket: Ticket, body: str, actor, attachments=()) -> TicketMe
         ticket=ticket,
         kind=TicketMessage.Kind.NOTE,
         channel=Ticket.Channel.PHONE,
-        author=_person(actor),
+        author=acting_person(actor),
         author_name=(actor.get_full_name() or actor.get_username())[:150] if actor else "",
         body=body,
         created_at=timezone.now(),

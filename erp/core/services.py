@@ -170,3 +170,9 @@ def staff_user_create(
     user.save(update_fields=["password"])
     user.groups.set(Group.objects.filter(name__in=roles))
     return user
+
+
+def acting_person(actor):
+    """The user to record as having done something: a signed-in user, or
+    None for the system and anonymous callers."""
+    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None

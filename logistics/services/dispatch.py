@@ -46,6 +46,7 @@ from django.utils.translation import ngettext
 
 from erp.core.db import lock_timeout
 from erp.core.errors import DomainError, LockTimeout
+from erp.core.services import acting_person
 from inventory.lock_objects import stock_levels_for_update
 from logistics import routing
 from logistics.models import (
@@ -61,7 +62,6 @@ from logistics.services.errors import LogisticsInvalid
 from logistics.services.shipments import (
     CIRCUITY,
     ORDER_SHIPPABLE,
-    _person,
     shipment_dispatch,
 )
 from orders.models import Order, OrderLine, Reservation
@@ -294,7 +294,7 @@ def plan_create(
             shift_start=shift_start,
             shift_end=shift_end,
             time_limit_seconds=time_limit_seconds,
-            created_by=_person(actor),
+            created_by=acting_person(actor),
         )
         plan.number = f"DP-{date:%Y%m%d}-{plan.pk:05d}"
         plan.save(update_fields=["number"])

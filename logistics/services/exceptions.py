@@ -22,10 +22,10 @@ from django.utils.translation import gettext as _
 
 from erp.core.db import lock_timeout
 from erp.core.errors import LockTimeout
+from erp.core.services import acting_person
 from logistics.models import SensorReading, Shipment, ShipmentEvent, ShipmentException
 from logistics.services.errors import LogisticsInvalid, ShipmentConflict
 from logistics.services.shipments import (
-    _person,
     _record,
     allowed_targets,
     shipment_for_update,
@@ -205,7 +205,7 @@ def exception_resolve(*, exception: ShipmentException, resolution: str, actor=No
     exception.status = ShipmentException.Status.RESOLVED
     exception.resolution = resolution[:500]
     exception.resolved_at = timezone.now()
-    exception.resolved_by = _person(actor)
+    exception.resolved_by = acting_person(actor)
     exception.save(
         update_fields=["status", "resolution", "resolved_at", "resolved_by", "updated_at"]
     )

@@ -17,10 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from erp.core.db import lock_timeout
+from erp.core.services import acting_person
 from inventory.models import Product, StockLevel
 from logistics.models import PickLine, PickWave, Shipment, ShipmentEvent, ShipmentLine
 from logistics.services.errors import LogisticsInvalid, ShipmentConflict
-from logistics.services.shipments import _person, _record, shipment_for_update, shipment_transition
+from logistics.services.shipments import _record, shipment_for_update, shipment_transition
 
 Status = Shipment.Status
 # A wave may close once none of its shipments is still waiting to be packed.
@@ -87,7 +88,7 @@ def wave_create(*, warehouse, shipments=None, actor=None) -> PickWave:
         wave = PickWave.objects.create(
             number=f"tmp-{secrets.token_hex(8)}",
             warehouse=warehouse,
-            created_by=_person(actor),
+            created_by=acting_person(actor),
         )
         wave.number = f"WV-{timezone.localtime():%Y%m%d}-{wave.pk:05d}"
         wave.save(update_fields=["number"])
@@ -176,7 +177,7 @@ def pick_confirm(*, line: PickLine, quantity: int, actor=None) -> PickLine:
             )
         PickLine.objects.filter(pk=line.pk).update(quantity_picked=quantity)
         ShipmentLine.objects.filter(pk=line.shipment_line_id).update(quantity_picked=quantity)
-        if wave.picker_id is None and _person(actor):
+        if wave.picker_id is None and acting_person(actor):
             wave.picker = actor
             wave.save(update_fields=["picker", "updated_at"])
     line.refresh_from_db()

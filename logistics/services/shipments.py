@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from erp.core.db import lock_timeout
+from erp.core.services import acting_person
 from logistics.models import (
     SHIPMENT_IN_WAREHOUSE,
     SHIPMENT_ON_THE_ROAD,
@@ -48,10 +49,6 @@ def shipment_for_update(shipment_id: int) -> Shipment:
         .select_related("order", "warehouse", "carrier")
         .get(pk=shipment_id)
     )
-
-
-def _person(actor):
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
 def unassigned_units(order: Order) -> dict[tuple[int, int], int]:
@@ -153,7 +150,7 @@ def shipment_create(
             humidity_min=(humidity_range or (None, None))[0],
             humidity_max=(humidity_range or (None, None))[1],
             note=note[:500],
-            created_by=_person(actor),
+            created_by=acting_person(actor),
         )
         shipment.number = f"SH-{timezone.localtime():%Y%m%d}-{shipment.pk:05d}"
         weight = volume = Decimal("0")
@@ -271,9 +268,9 @@ def shipments_create_for_order(*, order: Order, actor=None, **options) -> list[S
 
 def _record(shipment, *, kind, actor=None, **fields) -> ShipmentEvent:
     fields.setdefault("occurred_at", timezone.now())
-    fields.setdefault("source", ShipmentEvent.Source.STAFF if _person(actor) else "system")
+    fields.setdefault("source", ShipmentEvent.Source.STAFF if acting_person(actor) else "system")
     return ShipmentEvent.objects.create(
-        shipment=shipment, kind=kind, actor=_person(actor), **fields
+        shipment=shipment, kind=kind, actor=acting_person(actor), **fields
     )
 
 
@@ -550,7 +547,7 @@ def shipment_deliver(
             photo=photo or "",
             signature=signature or "",
             note=note[:500],
-            recorded_by=_person(actor),
+            recorded_by=acting_person(actor),
         )
     return proof
 

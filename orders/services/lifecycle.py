@@ -6,6 +6,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from erp.core.db import lock_timeout
+from erp.core.services import acting_person
 from inventory.lock_objects import stock_levels_for_update
 from inventory.models import StockLevel
 from inventory.services import stock_release, stock_reserve
@@ -47,7 +48,7 @@ def order_transition(
         from_status=from_status,
         to_status=to_status,
         reason=reason[:500],
-        actor=_person(actor),
+        actor=acting_person(actor),
         visible_to_customer=visible_to_customer,
     )
     transaction.on_commit(
@@ -59,16 +60,12 @@ def order_transition(
     return event
 
 
-def _person(actor):
-    return actor if actor is not None and actor.is_authenticated else None
-
-
 def _event(order, kind, reason, actor=None, visible=False) -> OrderEvent:
     return OrderEvent.objects.create(
         order=order,
         kind=kind,
         reason=reason[:500],
-        actor=_person(actor),
+        actor=acting_person(actor),
         visible_to_customer=visible,
     )
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from erp.core.db import lock_timeout
 from erp.core.errors import DomainError
+from erp.core.services import acting_person
 from orders.lock_objects import order_for_update
 from orders.models import Order, OrderEvent, Payment, Refund
 from orders.services.errors import OrderInvalid
@@ -32,10 +33,6 @@ class RefundExceedsPaid(DomainError):
 class PaymentExceedsTotal(DomainError):
     status_code = 409
     code = "payment_exceeds_total"
-
-
-def _person(actor):
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
 def _money(value, field: str = "amount") -> Decimal:
@@ -132,7 +129,7 @@ def order_payment_record(
                 _("Payment of %(currency)s %(amount)s received (%(method)s).")
                 % {"currency": order.currency, "amount": amount, "method": method}
             )[:500],
-            actor=_person(actor),
+            actor=acting_person(actor),
             visible_to_customer=True,
         )
     return payment
@@ -192,7 +189,7 @@ def order_refund(
                 _("Refund of %(currency)s %(amount)s: %(reason)s")
                 % {"currency": order.currency, "amount": amount, "reason": reason}
             )[:500],
-            actor=_person(actor),
+            actor=acting_person(actor),
             visible_to_customer=True,
         )
     return refund
