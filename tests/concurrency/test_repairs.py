@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from aftersales.models import RepairOrder, RepairPart, Ticket
@@ -17,6 +16,7 @@ from aftersales.services import repairs as repair_services
 from aftersales.services.repairs import repair_create, repair_diagnose, repair_part_add
 from inventory.models import StockLevel, StockMove
 from inventory.services import InsufficientStock, stock_receive
+from tests.concurrency.test_stock_race import run_concurrently as run_all
 from tests.factories import CustomerFactory, ProductFactory, WarehouseFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -24,24 +24,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 def run_concurrently(jobs):
     """Run each job on its own thread and connection, all released together."""
-    barrier = threading.Barrier(len(jobs))
-    results, errors = [], []
-
-    def worker(job):
-        try:
-            barrier.wait()
-            results.append(job())
-        except Exception as exc:  # collected and asserted on below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
+    return run_all(lambda i: jobs[i](), len(jobs))
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import time
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from aftersales.models import ReturnLine
 from aftersales.services import returns as returns_service
@@ -26,29 +25,13 @@ from tests.aftersales.conftest import (  # noqa: F401  (shared fixtures)
     weighed,
     world,
 )
+from tests.concurrency.test_stock_race import run_concurrently as run_all
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def run_concurrently(target, n=2):
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results.append(target(i))
-        except Exception as exc:  # collected and asserted on below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results, errors
+    return run_all(target, n)
 
 
 def _ask_for_two_teas(order):

@@ -18,6 +18,7 @@ from aftersales.services import sla
 from aftersales.services.sla import sla_start, sla_watch
 from aftersales.services.teams import team_create
 from erp.core.models import Notification
+from tests.concurrency.test_stock_race import run_concurrently as run_all
 from tests.factories import CustomerFactory, UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -27,24 +28,7 @@ TICKETS = 30
 
 
 def run_concurrently(target, n=WORKERS):
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results.append(target(i))
-        except Exception as exc:  # collected and asserted on below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results, errors
+    return run_all(target, n)
 
 
 @pytest.fixture
