@@ -272,3 +272,23 @@ def test_the_schema_documents_the_ticket_endpoints(client):
         "/api/v1/tickets/inbound-email/",
     ):
         assert path in text, path
+
+
+def test_the_ticket_list_costs_the_same_queries_for_more_tickets(
+    service_desk, integration, django_assert_max_num_queries
+):
+    client = integration("aftersales:read aftersales:write")
+
+    def add(n):
+        for i in range(n):
+            ticket_create(
+                customer=CustomerFactory(), subject=f"投诉{i}", kind="complaint", channel="phone"
+            )
+
+    add(3)
+    with django_assert_max_num_queries(12) as few:
+        assert client.get(URL).status_code == 200
+    add(20)
+    with django_assert_max_num_queries(len(few.captured_queries)) as many:
+        assert len(client.get(URL).json()["results"]) == 23
+    assert len(many.captured_queries) == len(few.captured_queries)
