@@ -8,3 +8,4 @@ class AftersalesConfig(AppConfig):
 
     def ready(self) -> None:
         from aftersales import receivers  # noqa: F401  (customer notices on shipment exceptions)
+        from aftersales import crm_hooks  # noqa: F401  (scores, care rules, 360 sections)

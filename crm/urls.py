@@ -1,9 +1,24 @@
-from django.urls import path
-
-from crm import views
+from crm.views import (
+    campaigns,
+    care,
+    customer360,
+    customers,
+    interactions,
+    merge,
+    segments,
+    tiers,
+)
 
 app_name = "crm"
+
+# Each page module lists its own urlpatterns.
 urlpatterns = [
-    path("customers/", views.CustomerListView.as_view(), name="customer-list"),
-    path("customers/new/", views.CustomerCreateView.as_view(), name="customer-create"),
+    *customers.urlpatterns,
+    *customer360.urlpatterns,
+    *merge.urlpatterns,
+    *interactions.urlpatterns,
+    *care.urlpatterns,
+    *tiers.urlpatterns,
+    *segments.urlpatterns,
+    *campaigns.urlpatterns,
 ]

@@ -5,7 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from aftersales.api import register as register_aftersales
 from analytics.api import KpiTargetViewSet
-from crm.api import CustomerViewSet
+from crm.api import register as register_crm
 from inventory.api import (
     ProductViewSet,
     StockCountViewSet,
@@ -41,7 +41,7 @@ class Router(DefaultRouter):
 
 
 router = Router()
-router.register("customers", CustomerViewSet, basename="customer")
+crm_urlpatterns = register_crm(router)
 router.register("products", ProductViewSet, basename="product")
 router.register("warehouses", WarehouseViewSet, basename="warehouse")
 router.register("stock-levels", StockLevelViewSet, basename="stock-level")
@@ -61,6 +61,7 @@ router.register("analytics/targets", KpiTargetViewSet, basename="target")
 
 urlpatterns = [
     *router.urls,
+    *crm_urlpatterns,
     *aftersales_urlpatterns,
     # Carrier events (/shipments/{number}/events/) and device telemetry.
     *tracking_urlpatterns,

@@ -66,4 +66,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "aftersales.watch_exception_tickets",
         "schedule": crontab(minute="*/15"),
     },
+    "score-customers": {
+        "task": "crm.score_customers",
+        "schedule": crontab(hour=1, minute=15),
+    },
+    "raise-care-tasks": {
+        "task": "crm.raise_care_tasks",
+        "schedule": crontab(minute=40),
+    },
 }

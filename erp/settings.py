@@ -280,6 +280,17 @@ SPECTACULAR_SETTINGS = {
         "ReturnRequestStatusEnum": "aftersales.models.ReturnRequest.Status",
         "ReturnRequestKindEnum": "aftersales.models.ReturnRequest.Kind",
         "RepairOrderStatusEnum": "aftersales.models.RepairOrder.Status",
+        "ContactRoleEnum": "crm.models.Contact.Role",
+        "ConsentSourceEnum": "crm.models.Customer.ConsentSource",
+        "CustomerLanguageEnum": "crm.models.Customer.Language",
+        "InteractionKindEnum": "crm.models.Interaction.Kind",
+        "InteractionDirectionEnum": "crm.models.Interaction.Direction",
+        "RfmSegmentEnum": "crm.models.CustomerScore.Segment",
+        "ChurnLevelEnum": "crm.models.CustomerScore.ChurnLevel",
+        "CareTaskStatusEnum": "crm.models.CareTask.Status",
+        "CareTaskPriorityEnum": "crm.models.CareTask.Priority",
+        "CampaignChannelEnum": "crm.models.Campaign.Channel",
+        "CampaignStatusEnum": "crm.models.Campaign.Status",
     },
 }
 
@@ -313,6 +324,14 @@ TRACKING_NO_MOVEMENT_HOURS = env.float("TRACKING_NO_MOVEMENT_HOURS", default=6)
 TRACKING_MOVED_METRES = env.int("TRACKING_MOVED_METRES", default=200)
 TRACKING_TELEMETRY_BATCH_LIMIT = env.int("TRACKING_TELEMETRY_BATCH_LIMIT", default=1000)
 TRACKING_DEVICE_THROTTLE = env("TRACKING_DEVICE_THROTTLE", default="240/min")
+
+# CRM scoring (crm.services.scoring): a customer with one order is expected
+# to buy again after this many days; churn risk is 0 while the days since the
+# last order stay within the usual interval and 1 at CRM_CHURN_FULL_RATIO times it.
+CRM_DEFAULT_INTERVAL_DAYS = env.int("CRM_DEFAULT_INTERVAL_DAYS", default=90)
+CRM_CHURN_FULL_RATIO = env.float("CRM_CHURN_FULL_RATIO", default=4.0)
+# Days within which a first order makes a customer "new".
+CRM_NEW_CUSTOMER_DAYS = env.int("CRM_NEW_CUSTOMER_DAYS", default=30)
 
 # --- Static files ---------------------------------------------------------
 STATIC_URL = "/static/"

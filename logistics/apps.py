@@ -8,3 +8,4 @@ class LogisticsConfig(AppConfig):
 
     def ready(self) -> None:
         from logistics import receivers  # noqa: F401  (a cancelled order's shipments are cancelled)
+        from logistics import crm_hooks  # noqa: F401  (scores, care rules, 360 sections)

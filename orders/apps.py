@@ -8,3 +8,4 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         from orders import receivers  # noqa: F401  (backorders filled when stock arrives)
+        from orders import crm_hooks  # noqa: F401  (scores, care rules, 360 sections)

@@ -103,6 +103,15 @@ class Order(TimeStampedModel):
     tracking_token = models.CharField(max_length=64, unique=True)
     content_hash = models.CharField(max_length=64, blank=True)  # what the channel sent, for dedup
     note = models.CharField(_("note"), max_length=500, blank=True)
+    # The marketing campaign whose code the order carried (its revenue counts there).
+    campaign = models.ForeignKey(
+        "crm.Campaign",
+        verbose_name=_("campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="orders",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -178,6 +187,8 @@ class OrderLine(TimeStampedModel):
     unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
     discount = models.DecimalField(_("discount"), max_digits=12, decimal_places=2, default=0)
     line_total = models.DecimalField(_("line total"), max_digits=14, decimal_places=2)
+    # The product's moving-average cost when the order was placed: the margin.
+    unit_cost = models.DecimalField(_("unit cost"), max_digits=14, decimal_places=4, default=0)
     quantity_reserved = models.PositiveIntegerField(_("reserved"), default=0)
     quantity_backordered = models.PositiveIntegerField(_("backorder"), default=0)
     quantity_shipped = models.PositiveIntegerField(_("shipped"), default=0)

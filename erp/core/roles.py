@@ -25,15 +25,30 @@ class Role(models.TextChoices):
 
 DOMAIN_APPS = ("crm", "inventory", "orders", "logistics", "aftersales", "analytics")
 
+# Who a customer is and how they score: for everyone who serves customers.
+# Care tasks, segments, campaigns and merges are the account managers' work.
+CRM_CUSTOMER_READ = [
+    "crm.view_customer",
+    "crm.view_address",
+    "crm.view_contact",
+    "crm.view_tag",
+    "crm.view_customerscore",
+    "crm.view_tierchange",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.ADMIN: ["*"],
     Role.ORDER_CLERK: [
         "orders.*",
-        "crm.view_*",
+        *CRM_CUSTOMER_READ,
+        "crm.view_interaction",
         "crm.add_customer",
         "crm.change_customer",
         "crm.add_address",
         "crm.change_address",
+        "crm.add_contact",
+        "crm.change_contact",
+        "crm.add_interaction",
         "inventory.view_*",
         "logistics.view_*",
     ],
@@ -65,13 +80,17 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "logistics.*",
         "orders.view_*",
         "inventory.view_warehouse",
-        "crm.view_*",
+        "crm.view_customer",
+        "crm.view_address",
+        "crm.view_contact",
     ],
     Role.AFTERSALES_AGENT: [
         "aftersales.*",
         "orders.view_*",
         "orders.add_refund",
-        "crm.view_*",
+        *CRM_CUSTOMER_READ,
+        "crm.view_interaction",
+        "crm.add_interaction",
         "crm.change_customer",
         "logistics.view_*",
         "inventory.view_product",
@@ -92,6 +111,8 @@ ROLE_EXCLUSIONS: dict[str, set[str]] = {
     # account managers (their customers') and admins read them; analysts get
     # the figures through analytics, not the conversations.
     Role.ANALYST: {
+        # interactions are conversations too
+        "crm.view_interaction",
         "aftersales.view_ticket",
         "aftersales.view_ticketmessage",
         "aftersales.view_ticketattachment",

@@ -256,6 +256,7 @@ def _insert(
                 unit_price=line.unit_price,
                 discount=line.discount,
                 line_total=(line.unit_price * line.quantity - line.discount).quantize(CENTS),
+                unit_cost=line.product.unit_cost,
             )
             for index, line in enumerate(lines, start=1)
         ]

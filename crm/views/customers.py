@@ -1,8 +1,8 @@
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from crm.filters import CustomerFilter
-from crm.forms import CustomerForm
+from crm.forms.customers import CustomerForm
 from crm.selectors import customer_list
 from crm.services import customer_create
 from erp.core.forms import ServiceFormView
@@ -41,3 +41,9 @@ class CustomerCreateView(ServiceFormView):
 
     def get_success_url_for(self, obj) -> str:
         return reverse("crm:customer-list") + f"?q={obj.code}"
+
+
+urlpatterns = [
+    path("customers/", CustomerListView.as_view(), name="customer-list"),
+    path("customers/new/", CustomerCreateView.as_view(), name="customer-create"),
+]

@@ -4,7 +4,7 @@ from rest_framework.response import Response
 
 from crm.filters import CustomerFilter
 from crm.selectors import customer_list
-from crm.serializers import CustomerCreateSerializer, CustomerSerializer
+from crm.serializers.customers import CustomerCreateSerializer, CustomerSerializer
 from crm.services import customer_create
 from erp.core.api.views import CreateReadViewSet
 
@@ -51,3 +51,7 @@ class CustomerViewSet(CreateReadViewSet):
         data.is_valid(raise_exception=True)
         customer = customer_create(**data.validated_data)
         return Response(CustomerSerializer(customer).data, status=status.HTTP_201_CREATED)
+
+
+def register(router) -> None:
+    router.register("customers", CustomerViewSet, basename="customer")

@@ -1,0 +1,3 @@
+from crm.filters.customers import CustomerFilter
+
+__all__ = ["CustomerFilter"]

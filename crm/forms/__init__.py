@@ -1,0 +1,1 @@
+"""Staff forms of crm, one module per area."""

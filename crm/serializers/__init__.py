@@ -1,0 +1,1 @@
+"""API serializers of crm, one module per area."""
