@@ -7,5 +7,7 @@ class AftersalesConfig(AppConfig):
     verbose_name = _("After-sales")
 
     def ready(self) -> None:
-        from aftersales import receivers  # noqa: F401  (customer notices on shipment exceptions)
-        from aftersales import crm_hooks  # noqa: F401  (scores, care rules, 360 sections)
+        from aftersales import (
+            crm_hooks,  # noqa: F401  (scores, care rules, 360 sections)
+            receivers,  # noqa: F401  (customer notices on shipment exceptions)
+        )

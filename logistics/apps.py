@@ -7,5 +7,7 @@ class LogisticsConfig(AppConfig):
     verbose_name = _("Logistics")
 
     def ready(self) -> None:
-        from logistics import receivers  # noqa: F401  (a cancelled order's shipments are cancelled)
-        from logistics import crm_hooks  # noqa: F401  (scores, care rules, 360 sections)
+        from logistics import (
+            crm_hooks,  # noqa: F401  (scores, care rules, 360 sections)
+            receivers,  # noqa: F401  (a cancelled order's shipments are cancelled)
+        )

@@ -7,5 +7,7 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders")
 
     def ready(self) -> None:
-        from orders import receivers  # noqa: F401  (backorders filled when stock arrives)
-        from orders import crm_hooks  # noqa: F401  (scores, care rules, 360 sections)
+        from orders import (
+            crm_hooks,  # noqa: F401  (scores, care rules, 360 sections)
+            receivers,  # noqa: F401  (backorders filled when stock arrives)
+        )

@@ -5,26 +5,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0002_crm_360_scores_care_segments_campaigns'),
-        ('orders', '0004_refund_reference'),
+        ("crm", "0002_crm_360_scores_care_segments_campaigns"),
+        ("orders", "0004_refund_reference"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalorder',
-            name='campaign',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='crm.campaign', verbose_name='campaign'),
+            model_name="historicalorder",
+            name="campaign",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="crm.campaign",
+                verbose_name="campaign",
+            ),
         ),
         migrations.AddField(
-            model_name='order',
-            name='campaign',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='orders', to='crm.campaign', verbose_name='campaign'),
+            model_name="order",
+            name="campaign",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="orders",
+                to="crm.campaign",
+                verbose_name="campaign",
+            ),
         ),
         migrations.AddField(
-            model_name='orderline',
-            name='unit_cost',
-            field=models.DecimalField(decimal_places=4, default=0, max_digits=14, verbose_name='unit cost'),
+            model_name="orderline",
+            name="unit_cost",
+            field=models.DecimalField(
+                decimal_places=4, default=0, max_digits=14, verbose_name="unit cost"
+            ),
         ),
     ]
