@@ -37,14 +37,18 @@ def register_order_facts(fn: OrderFactsSql) -> None:
         _order_facts.append(fn)
 
 
+ORDER_FACT_COLUMNS = "customer_id, placed_at, revenue, refunded, margin"
+
+
 def order_facts_sql(connection) -> tuple[str, list] | None:
-    """The UNION ALL of every registered order-facts SELECT, or None."""
+    """The UNION ALL of every registered order-facts SELECT, or None. Each
+    part is a derived table (SQLite refuses parenthesised compound parts)."""
     if not _order_facts:
         return None
     parts, params = [], []
-    for fn in _order_facts:
+    for index, fn in enumerate(_order_facts):
         sql, part_params = fn(connection)
-        parts.append(f"({sql})")
+        parts.append(f"SELECT {ORDER_FACT_COLUMNS} FROM ({sql}) facts_{index}")  # noqa: S608
         params.extend(part_params)
     return " UNION ALL ".join(parts), params
 

@@ -69,7 +69,18 @@ NAVIGATION = [
     (
         _("Customers"),
         "bi-people",
-        [(_("Customers"), "crm:customer-list", "crm.view_customer")],
+        [
+            (_("Customers"), "crm:customer-list", "crm.view_customer"),
+            (_("My care tasks"), "crm:care-mine", "crm.change_caretask"),
+            (_("All care tasks"), "crm:care-list", "crm.view_caretask"),
+            (_("Interactions"), "crm:interaction-list", "crm.view_interaction"),
+            (_("Segments"), "crm:segment-list", "crm.view_segment"),
+            (_("Campaigns"), "crm:campaign-list", "crm.view_campaign"),
+            (_("Suggested duplicates"), "crm:duplicate-list", "crm.merge_customer"),
+            (_("Merges"), "crm:merge-list", "crm.view_customermerge"),
+            (_("Care rules"), "crm:care-rule-list", "crm.view_carerule"),
+            (_("Tier thresholds"), "crm:tier-thresholds", "crm.view_tierthreshold"),
+        ],
     ),
     (
         _("Analytics"),

@@ -289,6 +289,7 @@ SPECTACULAR_SETTINGS = {
         "ChurnLevelEnum": "crm.models.CustomerScore.ChurnLevel",
         "CareTaskStatusEnum": "crm.models.CareTask.Status",
         "CareTaskPriorityEnum": "crm.models.CareTask.Priority",
+        "PriorityEnum": "aftersales.models.Priority",
         "CampaignChannelEnum": "crm.models.Campaign.Channel",
         "CampaignStatusEnum": "crm.models.Campaign.Status",
     },

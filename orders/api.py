@@ -48,6 +48,7 @@ ORDER_EXAMPLE = {
     "promised_date": "2026-11-28",
     "currency": "CNY",
     "lines": [{"sku": "TEA-0001", "quantity": 2, "unit_price": "168.00"}],
+    "campaign_code": "CP-202611-001",
 }
 
 
@@ -127,7 +128,9 @@ def _action_schema(name: str, summary: str):
         description=(
             "201 with the new order. The same `channel` + `external_ref` again with the same "
             "content answers 200 with the existing order; with other content 409 "
-            "`duplicate_conflict`. Channels that confirm automatically allocate stock at once."
+            "`duplicate_conflict`. Channels that confirm automatically allocate stock at once. "
+            "An optional `campaign_code` attributes the order to a marketing campaign; an "
+            "unknown code answers 400 naming `campaign_code`."
         ),
         tags=["orders"],
         request=OrderCreateSerializer,

@@ -35,6 +35,7 @@ def seed(ctx) -> None:
         )
     ctx.report("sales channels", SalesChannel.objects.count())
     seed_orders(ctx)
+    seed_history(ctx)
 
 
 def seed_orders(ctx) -> None:
@@ -143,3 +144,112 @@ def _advance(order, target, actor, services, fulfil) -> None:
     # Picking, packing and shipping are logistics' work: its demo takes the
     # order on to its target status through shipments.
     fulfil.append((order.pk, target))
+
+
+def seed_history(ctx) -> None:
+    """Two years of completed orders before the demo's five weeks, so that
+    customers differ in how recently, how often and how much they bought
+    (what the CRM scores read). Written in bulk: history, not live intake,
+    so no stock moves, shipments or events."""
+    import secrets
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from crm.models import Customer
+    from inventory.models import Product
+    from orders.models import Order, OrderLine
+
+    if Order.objects.filter(external_ref__startswith="HIST-").exists():
+        return
+    rng = ctx.rng("orders-history")
+    channels = list(SalesChannel.objects.filter(active=True).exclude(code="API").order_by("code"))
+    customers = list(Customer.objects.select_related("default_address").order_by("code"))
+    products = list(Product.objects.filter(active=True).order_by("sku"))
+    now = timezone.now()
+    # (share of customers, orders from..to, first order days ago, last order days ago)
+    profiles = [
+        (0.25, (6, 14), (500, 720), (40, 70)),  # loyal: often, until lately
+        (0.20, (3, 8), (450, 720), (200, 420)),  # lapsed: used to buy, stopped
+        (0.30, (1, 3), (60, 700), (40, 300)),  # occasional
+        (0.25, (0, 0), (0, 0), (0, 0)),  # only the recent orders, if any
+    ]
+    orders, lines = [], []
+    for customer in customers:
+        counts, first, last = _pick_profile(rng.random(), profiles)
+        n = rng.randint(*counts)
+        if not n:
+            continue
+        first_days, last_days = rng.randint(*first), rng.randint(*last)
+        first_days = max(first_days, last_days)
+        big = customer.kind == Customer.Kind.COMPANY or customer.tier in ("gold", "vip")
+        for k in range(n):
+            days = last_days + (first_days - last_days) * k // max(n - 1, 1)
+            placed_at = now - timedelta(days=days, hours=rng.randint(0, 23))
+            chosen = rng.sample(products, rng.randint(1, 3))
+            order_lines, subtotal = [], Decimal("0")
+            for line_no, product in enumerate(chosen, start=1):
+                quantity = rng.randint(5, 40) if big else rng.randint(1, 3)
+                price = product.list_price
+                total = (price * quantity).quantize(Decimal("0.01"))
+                subtotal += total
+                order_lines.append(
+                    OrderLine(
+                        line_no=line_no,
+                        product=product,
+                        sku=product.sku,
+                        name=product.name,
+                        quantity=quantity,
+                        unit_price=price,
+                        line_total=total,
+                        unit_cost=product.unit_cost,
+                        quantity_shipped=quantity,
+                    )
+                )
+            address = customer.default_address
+            ref = f"HIST-{customer.code}-{k + 1:02d}"
+            orders.append(
+                Order(
+                    number=f"SO-{timezone.localtime(placed_at):%Y%m%d}-H{len(orders) + 1:04d}",
+                    channel=rng.choice(channels),
+                    external_ref=ref,
+                    customer=customer,
+                    shipping_address={
+                        "recipient": address.recipient if address else customer.name,
+                        "phone": address.phone if address else customer.phone,
+                        "province": address.province if address else "",
+                        "city": address.city if address else "",
+                        "district": address.district if address else "",
+                        "street": address.street if address else "",
+                        "postcode": address.postcode if address else "",
+                    },
+                    subtotal=subtotal,
+                    total=subtotal,
+                    placed_at=placed_at,
+                    promised_date=timezone.localtime(placed_at).date() + timedelta(days=5),
+                    status=Order.Status.COMPLETED,
+                    payment_status=Order.PaymentStatus.PAID,
+                    tracking_token=secrets.token_urlsafe(32),
+                    note="历史订单（导入）",
+                )
+            )
+            lines.append(order_lines)
+    Order.objects.bulk_create(orders, batch_size=500)
+    saved = dict(
+        Order.objects.filter(external_ref__startswith="HIST-").values_list("external_ref", "pk")
+    )
+    for order, order_lines in zip(orders, lines, strict=True):
+        for line in order_lines:
+            line.order_id = saved[order.external_ref]
+    OrderLine.objects.bulk_create([line for group in lines for line in group], batch_size=1000)
+    ctx.report("past orders (two years of history)", len(orders))
+
+
+def _pick_profile(pick: float, profiles):
+    acc = 0.0
+    for share, *rest in profiles:
+        acc += share
+        if pick <= acc:
+            return rest
+    return profiles[-1][1:]

@@ -73,9 +73,16 @@ class OrderEntryForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
+    campaign_code = forms.CharField(
+        label=_("campaign code"),
+        max_length=30,
+        required=False,
+        help_text=_("If the customer quotes a campaign code, e.g. CP-202611-001."),
+    )
+
     CUSTOMER_FIELDS = ("name", "phone", "email")
     ADDRESS_FIELDS = ("recipient", "province", "city", "district", "street", "postcode")
-    ORDER_FIELDS = ("channel", "promised_date", "note")
+    ORDER_FIELDS = ("channel", "promised_date", "campaign_code", "note")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

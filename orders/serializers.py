@@ -104,6 +104,14 @@ class OrderCreateSerializer(serializers.Serializer):
     )
     lines = OrderLineInputSerializer(many=True, allow_empty=False, max_length=500)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    campaign_code = serializers.CharField(
+        max_length=30,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The code of the marketing campaign the order answers (e.g. CP-202611-001); "
+        "its revenue counts there. An unknown code is refused (400, field campaign_code).",
+    )
 
     def service_kwargs(self) -> dict:
         data = dict(self.validated_data)
@@ -211,10 +219,15 @@ class OrderSerializer(serializers.ModelSerializer):
 
 class OrderDetailSerializer(OrderSerializer):
     events = OrderEventSerializer(many=True, read_only=True)
+    campaign_code = serializers.SerializerMethodField()
 
     class Meta(OrderSerializer.Meta):
-        fields = [*OrderSerializer.Meta.fields, "events"]
+        fields = [*OrderSerializer.Meta.fields, "campaign_code", "events"]
         read_only_fields = fields
+
+    def get_campaign_code(self, order) -> str | None:
+        # Read only when the order has one: no query for the others.
+        return order.campaign.code if order.campaign_id else None
 
 
 class OrderListSerializer(OrderSerializer):

@@ -226,6 +226,7 @@ class OrderCreateView(ServiceFormView):
             lines=self.get_formset().lines(),
             promised_date=data.get("promised_date"),
             note=data.get("note", ""),
+            campaign_code=data.get("campaign_code", ""),
             actor=self.request.user,
         )
         return order

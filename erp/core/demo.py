@@ -17,6 +17,7 @@ DEMO_STAFF = [
     ("agent", "陈", "静", [Role.AFTERSALES_AGENT]),
     ("agent2", "杨", "磊", [Role.AFTERSALES_AGENT]),
     ("manager", "赵", "敏", [Role.ACCOUNT_MANAGER]),
+    ("manager2", "钱", "芳", [Role.ACCOUNT_MANAGER]),
     ("analyst", "黄", "磊", [Role.ANALYST]),
 ]
 

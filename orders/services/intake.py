@@ -19,7 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Customer
-from crm.services import customer_match_or_create
+from crm.services.campaigns import campaign_code_normalise, campaign_for_code
+from crm.services.customers import customer_match_or_create, customer_survivor
 from erp.core.errors import DomainError, LockTimeout
 from inventory.models import Product
 from orders.models import Order, OrderEvent, OrderLine, SalesChannel
@@ -50,6 +51,7 @@ def content_hash(
     lines: list[LineInput],
     shipping_total,
     tax_total,
+    campaign_code="",
 ) -> str:
     """What identifies the content of a channel order, for duplicate detection."""
     canonical = {
@@ -71,6 +73,8 @@ def content_hash(
         "shipping": str(Decimal(shipping_total).quantize(CENTS)),
         "tax": str(Decimal(tax_total).quantize(CENTS)),
     }
+    if campaign_code:  # only when given, so earlier orders keep their hash
+        canonical["campaign"] = campaign_code
     return hashlib.sha256(
         json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode()
     ).hexdigest()
@@ -100,7 +104,8 @@ def _customer(customer: dict, shipping_address: dict) -> Customer:
             raise OrderInvalid(
                 _("No customer has the code %(code)s.") % {"code": code}, field="customer.code"
             )
-        return found
+        # A merged customer's orders belong to the customer it was merged into.
+        return customer_survivor(found)
     address = (
         {k: shipping_address.get(k, "") for k in ADDRESS_FIELDS}
         if shipping_address.get("street")
@@ -128,15 +133,24 @@ def order_create(
     tax_total: Decimal = Decimal("0"),
     placed_at=None,
     note: str = "",
+    campaign_code: str = "",
     actor=None,
 ) -> tuple[Order, bool]:
     """Create an order (pending, or confirmed at once if the channel says so).
 
     Returns (order, created). A repeated channel order returns the first one
-    with created=False.
+    with created=False. `campaign_code` names the marketing campaign the
+    order answers (its revenue counts there); an unknown code is refused.
     """
     currency = currency or settings.DEFAULT_CURRENCY
     external_ref = (external_ref or "").strip()
+    campaign_code = campaign_code_normalise(campaign_code)
+    campaign = campaign_for_code(campaign_code) if campaign_code else None
+    if campaign_code and campaign is None:
+        raise OrderInvalid(
+            _("No campaign has the code %(code)s.") % {"code": campaign_code},
+            field="campaign_code",
+        )
     if not channel.active:
         raise OrderInvalid(
             _("Sales channel %(code)s is not active.") % {"code": channel.code}, field="channel"
@@ -153,6 +167,7 @@ def order_create(
         lines=lines,
         shipping_total=shipping_total,
         tax_total=tax_total,
+        campaign_code=campaign_code,
     )
     if external_ref:
         existing = _existing(channel, external_ref, digest)
@@ -172,6 +187,7 @@ def order_create(
                 tax_total=tax_total,
                 placed_at=placed_at,
                 note=note,
+                campaign=campaign,
                 actor=actor,
                 digest=digest,
             )
@@ -201,6 +217,7 @@ def _insert(
     note,
     actor,
     digest,
+    campaign=None,
 ) -> Order:
     buyer = _customer(customer, shipping_address)
     placed_at = placed_at or timezone.now()
@@ -239,6 +256,7 @@ def _insert(
         tracking_token=secrets.token_urlsafe(32),
         content_hash=digest,
         note=note[:500],
+        campaign=campaign,
         created_by=actor if actor is not None and actor.is_authenticated else None,
     )
     # Numbered from the primary key: unique without a counter everyone must lock.

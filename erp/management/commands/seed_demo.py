@@ -20,6 +20,8 @@ SEEDERS = [
     "orders.demo",
     "logistics.demo",
     "aftersales.demo",
+    # Customers' relationship with us, once their orders and tickets exist.
+    "crm.demo_activity",
     "analytics.demo",
 ]
 
@@ -59,6 +61,7 @@ class Command(BaseCommand):
         # the Notification table); they are not printed to the console, nor is
         # every in-process task that sends them.
         logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
+        logging.getLogger("erp.notifications").setLevel(logging.WARNING)
         with (
             override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"),
             transaction.atomic(),
