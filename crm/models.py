@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from erp.core.models import TimeStampedModel
@@ -368,10 +369,10 @@ class CustomerScore(models.Model):
         NEW = "new", _("new customers")
         PROMISING = "promising", _("promising")
         NEEDS_ATTENTION = "attention", _("needs attention")
-        AT_RISK = "at_risk", _("at risk")
+        AT_RISK = "at_risk", pgettext_lazy("RFM segment", "at risk")
         CANNOT_LOSE = "cannot_lose", _("cannot lose them")
         HIBERNATING = "hibernating", _("hibernating")
-        LOST = "lost", _("lost")
+        LOST = "lost", pgettext_lazy("RFM segment", "lost")
         PROSPECT = "prospect", _("prospect (no orders)")
 
     class ChurnLevel(models.TextChoices):

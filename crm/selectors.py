@@ -108,7 +108,8 @@ def segment_seven_p(customers: QuerySet[Customer]) -> dict:
         "profitability": {
             "revenue": revenue,
             "margin": figures["margin"],
-            "margin_percent": _share(figures["margin"], revenue),
+            # over the revenue net of refunds, as on the customer 360
+            "margin_percent": _share(figures["margin"], revenue - figures["refunded"]),
             "lifetime_value": figures["lifetime_value"],
         },
         "performance": {
@@ -333,7 +334,10 @@ def seven_p(customer: Customer, facts: dict, now=None) -> list[dict]:
     address = customer.default_address
     if address is not None:
         profile.append(item("region", _("region"), f"{address.province}{address.city}", "text"))
-    profile.append(item("since", _("customer since"), customer.created_at, "date"))
+    # The first order may be older than the record (orders imported with history).
+    first_order = f.get("first_order_at")
+    since = min(customer.created_at, first_order) if first_order else customer.created_at
+    profile.append(item("since", _("customer since"), since, "date"))
     if "contacts" in f:
         profile.append(item("contacts", _("contacts"), f["contacts"]))
     if f.get("tags"):

@@ -2,6 +2,7 @@
 read, create, change (PATCH), merge a duplicate into one, the suggested
 duplicates, and saying two customers are not duplicates; and their contacts."""
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
@@ -121,7 +122,10 @@ class CustomerViewSet(mixins.UpdateModelMixin, CreateReadViewSet):
     def create(self, request, *args, **kwargs):
         data = CustomerCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        customer = customer_create(**data.validated_data)
+        fields = dict(data.validated_data)
+        if fields.get("marketing_consent"):  # a consent is recorded with when and where
+            fields.setdefault("consent_source", Customer.ConsentSource.API)
+        customer = customer_create(**fields)
         return Response(CustomerSerializer(customer).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
@@ -131,9 +135,10 @@ class CustomerViewSet(mixins.UpdateModelMixin, CreateReadViewSet):
         changes = dict(data.validated_data)
         consent = changes.pop("marketing_consent", None)
         source = changes.pop("consent_source", None)
-        customer = customer_update(customer=customer, actor=request.user, **changes)
-        if consent is not None:
-            consent_set(customer=customer, given=consent, source=source, actor=request.user)
+        with transaction.atomic():  # the details and the consent change together or not at all
+            customer = customer_update(customer=customer, actor=request.user, **changes)
+            if consent is not None:
+                consent_set(customer=customer, given=consent, source=source, actor=request.user)
         customer = self.get_queryset().get(pk=customer.pk)
         return Response(CustomerSerializer(customer).data)
 

@@ -56,6 +56,11 @@ class CustomerCreateSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     tier = serializers.ChoiceField(choices=Customer.Tier.choices, default=Customer.Tier.STANDARD)
     marketing_consent = serializers.BooleanField(default=False)
+    consent_source = serializers.ChoiceField(
+        choices=Customer.ConsentSource.choices,
+        required=False,
+        help_text="Where the customer gave consent (with marketing_consent); default api.",
+    )
     address = AddressSerializer(required=False)
 
 

@@ -223,11 +223,12 @@ def _check_assignee(assignee, actor) -> None:
         raise CareTaskInvalid(
             _("%(user)s cannot work on care tasks.") % {"user": assignee}, field="assignee"
         )
-    if (
-        actor is not None
-        and not is_admin(actor)
-        and not assignee.groups.filter(name=Role.ACCOUNT_MANAGER).exists()
-    ):
+    # Only those who act on care tasks get them: account managers (and, from
+    # an admin, another admin). An analyst may look at tasks but not do them.
+    may_take = assignee.groups.filter(name=Role.ACCOUNT_MANAGER).exists() or (
+        actor is not None and is_admin(actor) and is_admin(assignee)
+    )
+    if not may_take:
         raise CareTaskInvalid(
             _("Care tasks can only be passed to account managers."), field="assignee"
         )
@@ -270,7 +271,8 @@ def care_task_create(
     actor=None,
 ) -> CareTask:
     """A care task made by hand (no rule). Without an assignee it goes to the
-    customer's account manager."""
+    customer's account manager, or, when the customer has none, to the
+    account manager who made it (so they can still see it)."""
     title = (title or "").strip()
     if not title:
         raise CareTaskInvalid(_("This field may not be blank."), field="title")
@@ -283,6 +285,13 @@ def care_task_create(
     _check_choice(priority, CareTask.Priority.choices, "priority")
     if assignee is None:
         assignee = customer.account_manager
+        person = acting_person(actor)
+        if (
+            assignee is None
+            and person is not None
+            and person.groups.filter(name=Role.ACCOUNT_MANAGER).exists()
+        ):
+            assignee = person
     else:
         _check_assignee(assignee, actor)
     task = CareTask.objects.create(

@@ -48,12 +48,15 @@ def customer_create(
     email: str = "",
     tier: str = Customer.Tier.STANDARD,
     marketing_consent: bool = False,
+    consent_source: str = "",
     address: dict | None = None,
     code: str | None = None,
 ) -> Customer:
     """Create a customer, with an optional first address that becomes the default.
 
-    Without a code, the customer gets the next `C` number.
+    Without a code, the customer gets the next `C` number. Consent given at
+    creation is recorded like any other decision: now, from `consent_source`
+    (staff when not said), so campaigns never rely on an undated consent.
     """
     name = (name or "").strip()
     if not name:
@@ -64,6 +67,9 @@ def customer_create(
         raise CustomerInvalid(_("Give a phone number or an e-mail address."), field="phone")
     if code and Customer.objects.filter(code=code).exists():
         raise CustomerInvalid(_("A customer with this code exists already."), field="code")
+    consent_source = consent_source or (Customer.ConsentSource.STAFF if marketing_consent else "")
+    if consent_source and consent_source not in Customer.ConsentSource.values:
+        raise CustomerInvalid(_("Choose where the customer said so."), field="consent_source")
 
     try:
         # The check above is for a clear message; the unique constraint is the
@@ -76,7 +82,9 @@ def customer_create(
                 phone=phone,
                 email=email,
                 tier=tier,
-                marketing_consent=marketing_consent,
+                marketing_consent=bool(marketing_consent),
+                consent_at=timezone.now() if marketing_consent else None,
+                consent_source=consent_source if marketing_consent else "",
             )
     except IntegrityError:
         raise CustomerInvalid(

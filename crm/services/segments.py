@@ -5,7 +5,7 @@ here so a saved segment always runs."""
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
 from crm.filters.segments import MULTI_KEYS, SEGMENT_KEYS, SegmentFilter
@@ -88,12 +88,21 @@ def _name_free(name: str, exclude_pk=None) -> str:
 
 @transaction.atomic
 def segment_create(*, name: str, filters: dict, description: str = "", actor=None) -> Segment:
-    return Segment.objects.create(
-        name=_name_free(name),
-        description=(description or "").strip(),
-        filters=segment_filters_clean(filters=filters),
-        created_by=actor if actor is not None and actor.is_authenticated else None,
-    )
+    name = _name_free(name)
+    try:
+        # The check above gives the message; the unique constraint decides
+        # when two people save the same name at once.
+        with transaction.atomic():
+            return Segment.objects.create(
+                name=name,
+                description=(description or "").strip(),
+                filters=segment_filters_clean(filters=filters),
+                created_by=actor if actor is not None and actor.is_authenticated else None,
+            )
+    except IntegrityError:
+        raise SegmentInvalid(
+            _("A segment named %(name)s exists already.") % {"name": name}, field="name"
+        ) from None
 
 
 @transaction.atomic

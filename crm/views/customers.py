@@ -118,7 +118,12 @@ class CustomerEditView(ServiceFormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "customer": self.customer}
+        kwargs = {**super().get_form_kwargs(), "customer": self.customer}
+        # FormView always passes initial={}; drop it so the form fills itself
+        # from the customer (CustomerEditForm sets its initial with setdefault).
+        if not kwargs.get("initial"):
+            kwargs.pop("initial", None)
+        return kwargs
 
     @property
     def title(self):

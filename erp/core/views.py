@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.cache import cache
 from django.db import connection
@@ -26,6 +27,7 @@ from rest_framework.views import APIView
 
 from erp.core.models import AuditEvent
 from erp.core.services import audit_event_record
+from erp.core.templatetags.erp_tags import person_name
 from erp.core.widgets import style_form
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,8 @@ def display_value(obj, path: str):
         return format_html('<i class="bi bi-check-lg text-success" title="{}"></i>', _("yes"))
     if value is False or value is None or value == "":
         return mark_safe('<span class="text-body-tertiary">—</span>')
+    if isinstance(value, AbstractBaseUser):  # a person by name, as people know them
+        return person_name(value)
     return value
 
 

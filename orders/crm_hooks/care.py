@@ -93,8 +93,8 @@ register_care_rule(
         code="vip_order_at_risk",
         name=gettext_lazy("VIP order at risk of being late"),
         description=gettext_lazy(
-            "A VIP customer's order is not shipped and its promised date is at most "
-            "ORDER_AT_RISK_DAYS days away: tell the customer before they ask."
+            "A VIP customer's order is not shipped and its promised date is only days "
+            "away (T-3, the at-risk window): tell the customer before they ask."
         ),
         find=vip_order_at_risk_causes,
         default_delay_days=0,

@@ -151,6 +151,12 @@ def order_create(
             _("No campaign has the code %(code)s.") % {"code": campaign_code},
             field="campaign_code",
         )
+    if campaign is not None and campaign.status not in ("sending", "sent"):
+        raise OrderInvalid(
+            _("Campaign %(code)s has not been sent, so its code cannot be used yet.")
+            % {"code": campaign_code},
+            field="campaign_code",
+        )
     if not channel.active:
         raise OrderInvalid(
             _("Sales channel %(code)s is not active.") % {"code": channel.code}, field="channel"

@@ -281,6 +281,14 @@ def test_an_unknown_campaign_code_refuses_the_order(world):
     assert caught.value.field == "campaign_code"
 
 
+def test_the_code_of_a_campaign_not_sent_refuses_the_order(audience, world):
+    draft = new_campaign(audience["segment"])
+    with pytest.raises(OrderInvalid) as caught:
+        order_for(world, audience["yes"], at=timezone.now(), code=draft.code)
+    assert caught.value.field == "campaign_code"
+    assert draft.code in caught.value.message
+
+
 def test_the_send_writes_sends_in_one_statement(audience, django_assert_max_num_queries):
     """The rows are written set-based: the queries do not grow with the audience."""
     from django.db import connection

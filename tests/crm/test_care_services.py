@@ -147,3 +147,22 @@ def test_counts_open_overdue_due_today(people):
     counts = care_task_counts(care_tasks_visible_to(amy))
     assert counts["open"] == 2
     assert counts["overdue"] == 1
+
+
+def test_own_task_for_an_unmanaged_customer_stays_with_its_account_manager(people):
+    customer = CustomerFactory(account_manager=None)
+    task = care_task_create(customer=customer, title="新客户回访", actor=people["amy"])
+    assert task.assignee == people["amy"]
+    assert care_tasks_visible_to(people["amy"]).filter(pk=task.pk).exists()
+
+
+def test_an_admin_cannot_give_a_task_to_someone_who_only_looks(people, make_user):
+    analyst = make_user("analyst", username="ana")
+    customer = CustomerFactory(account_manager=people["amy"])
+    with pytest.raises(CareTaskInvalid) as err:
+        care_task_create(customer=customer, title="x", assignee=analyst, actor=people["boss"])
+    assert err.value.field == "assignee"
+    task = care_task_create(
+        customer=customer, title="y", assignee=people["boss"], actor=people["boss"]
+    )
+    assert task.assignee == people["boss"]

@@ -188,3 +188,20 @@ def test_tags_add_and_remove():
     assert customer.tags.count() == 0
     with pytest.raises(CustomerInvalid):
         tag_add(customer=customer, name=" ")
+
+
+def test_consent_given_at_creation_is_recorded_with_date_and_source():
+    """Review: a customer created with consent had no consent date or source,
+    so campaigns reached customers on an unrecorded consent."""
+    from crm.services.customers import customer_create
+
+    consenting = customer_create(name="甲", phone="13800000091", marketing_consent=True)
+    assert consenting.marketing_consent is True
+    assert consenting.consent_at is not None
+    assert consenting.consent_source == Customer.ConsentSource.STAFF
+    by_web = customer_create(
+        name="乙", phone="13800000092", marketing_consent=True, consent_source="web_form"
+    )
+    assert by_web.consent_source == "web_form"
+    silent = customer_create(name="丙", phone="13800000093")
+    assert silent.consent_at is None and silent.consent_source == ""

@@ -191,3 +191,23 @@ def test_company_is_matched_through_a_contact(staff_api):
 
     assert customer_match_or_create(name="李娜", phone="+86 139 0013 9000") == (company, False)
     assert customer_match_or_create(name="李娜", email="LI@example.com") == (company, False)
+
+
+def test_create_with_consent_records_when_and_where(staff_api):
+    """Review: POST /customers/ with marketing_consent stored no date or source."""
+    api = staff_api("order_clerk")
+    response = api.post(
+        "/api/v1/customers/",
+        {"name": "王芳", "phone": "13800000094", "marketing_consent": True},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["consent_source"] == "api" and body["consent_at"]
+    response = api.post(
+        "/api/v1/customers/",
+        {"name": "李娜", "phone": "13800000095", "marketing_consent": True, "consent_source": "x"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "consent_source" in str(response.json())
