@@ -31,3 +31,28 @@ def seed(ctx) -> None:
             unit=unit,
         )
     ctx.report("KPI targets", KpiTarget.objects.count())
+    seed_alerts(ctx)
+
+
+def seed_alerts(ctx) -> None:
+    """Run every alert scan once over the demo's orders, stock, tickets and
+    shipments, so the alert list has its T-3, low-stock, SLA and shipment
+    alerts, and acknowledge and resolve a few as people would."""
+    from analytics.models import Alert
+    from analytics.services.lifecycle import alert_acknowledge, alert_resolve
+    from analytics.tasks import alert_scan_all
+
+    if Alert.objects.exists():
+        ctx.report("alerts", Alert.objects.count(), 0)
+        return
+    alert_scan_all()
+    users = ctx.data["users"]
+    for index, alert in enumerate(
+        Alert.objects.filter(kind=Alert.Kind.T3_DELIVERY).order_by("pk")[:4]
+    ):
+        alert_acknowledge(alert=alert, actor=users["clerk"], note="已联系仓库加急处理")
+        if index % 2:
+            alert_resolve(
+                alert=alert, actor=users["clerk"], note="已与客户确认，改为次日发货并告知客户"
+            )
+    ctx.report("alerts", Alert.objects.count())

@@ -1,11 +1,15 @@
-"""KPI targets. Alerts, dashboards, forecasts and reports follow with the
-analytics capability."""
+"""KPI targets and alerts (closed loop: raised by a job, acknowledged,
+resolved with a note, escalated when left open past their deadline).
+Dashboards, forecasts and reports follow."""
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from erp.core.models import TimeStampedModel
@@ -58,3 +62,138 @@ class KpiTarget(TimeStampedModel):
         if self.comparison == self.Comparison.AT_MOST:
             return actual <= self.target
         return abs(actual - self.target) <= self.target * self.tolerance_percent / 100
+
+
+class Alert(TimeStampedModel):
+    """Something that needs a person: raised by a periodic scan, owned by a
+    role (and a person where one is responsible), acknowledged, and resolved
+    only with a note saying what was done. At most one open alert per kind
+    and subject, so scans are safe to run twice and by two workers."""
+
+    class Kind(models.TextChoices):
+        T3_DELIVERY = "t3_delivery", _("delivery at risk (T-3)")
+        LOW_STOCK = "low_stock", _("low stock")
+        STOCKOUT_FORECAST = "stockout_forecast", _("stock-out forecast")
+        SLA_WARNING = "sla_warning", _("SLA due soon")
+        SLA_BREACH = "sla_breach", _("SLA breached")
+        SHIPMENT_EXCEPTION = "shipment_exception", _("shipment exception")
+        SHIPMENT_DELAY = "shipment_delay", _("shipment delayed")
+        TICKET_SURGE = "ticket_surge", _("ticket surge")
+        ORDER_SURGE = "order_surge", _("order surge")
+
+    class Severity(models.TextChoices):
+        INFO = "info", _("info")
+        WARNING = "warning", _("warning")
+        CRITICAL = "critical", _("critical")
+
+    class Status(models.TextChoices):
+        OPEN = "open", pgettext_lazy("alert", "open")
+        ACKNOWLEDGED = "acknowledged", _("acknowledged")
+        RESOLVED = "resolved", pgettext_lazy("alert", "resolved")
+
+    OPEN_STATUSES = (Status.OPEN, Status.ACKNOWLEDGED)
+
+    number = models.CharField(_("alert number"), max_length=30, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, db_index=True)
+    severity = models.CharField(
+        _("severity"), max_length=10, choices=Severity.choices, default=Severity.WARNING
+    )
+    status = models.CharField(
+        _("status"), max_length=15, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    # What it is about: "order:123", "stocklevel:5", "surge:orders:all:2026-11-27T10".
+    subject_key = models.CharField(_("about"), max_length=100)
+    # The occurrence: a resolved alert is not raised again for the same cause
+    # ("order:123:promised:2026-11-30"); a new cause raises a new alert.
+    cause_key = models.CharField(max_length=150)
+    subject_label = models.CharField(_("subject"), max_length=200)
+    subject_url = models.CharField(max_length=300, blank=True)
+    message = models.TextField(_("message"))
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    owner_role = models.CharField(_("owning role"), max_length=30, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="alerts",
+    )
+    raised_at = models.DateTimeField(_("raised at"), db_index=True)
+    last_seen_at = models.DateTimeField(_("last seen at"))
+    # The condition no longer holds (the order shipped...): still to be resolved by a person.
+    cleared_at = models.DateTimeField(_("condition cleared at"), null=True, blank=True)
+    deadline = models.DateTimeField(_("deadline"), db_index=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution_note = models.TextField(_("resolution note"), blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    escalated_to_role = models.CharField(_("escalated to"), max_length=30, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        permissions = [("resolve_alert", _("Can acknowledge and resolve alerts"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "subject_key"],
+                condition=Q(status__in=["open", "acknowledged"]),
+                name="alert_one_open_per_kind_and_subject",
+            ),
+            models.UniqueConstraint(fields=["kind", "cause_key"], name="alert_once_per_cause"),
+            models.CheckConstraint(
+                condition=~Q(status="resolved") | ~Q(resolution_note=""),
+                name="alert_resolved_has_note",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "deadline"], name="alert_open_deadline"),
+            models.Index(fields=["owner_role", "status"], name="alert_role_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class AlertEvent(models.Model):
+    """What happened to an alert: raised, seen again, cleared, acknowledged,
+    assigned, escalated, resolved, with who and a note."""
+
+    class Action(models.TextChoices):
+        RAISED = "raised", _("raised")
+        UPDATED = "updated", _("updated")
+        CLEARED = "cleared", _("condition cleared")
+        ACKNOWLEDGED = "acknowledged", _("acknowledged")
+        ASSIGNED = "assigned", _("assigned")
+        ESCALATED = "escalated", _("escalated")
+        RESOLVED = "resolved", pgettext_lazy("alert", "resolved")
+
+    alert = models.ForeignKey(
+        Alert, verbose_name=_("alert"), on_delete=models.CASCADE, related_name="events"
+    )
+    action = models.CharField(_("action"), max_length=15, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("alert event")
+        verbose_name_plural = _("alert events")
+
+    def __str__(self) -> str:
+        return f"{self.alert_id} {self.action}"

@@ -4,7 +4,7 @@ from django.urls import re_path
 from rest_framework.routers import DefaultRouter
 
 from aftersales.api import register as register_aftersales
-from analytics.api import KpiTargetViewSet
+from analytics.api import AlertViewSet, KpiTargetViewSet
 from crm.api import register as register_crm
 from inventory.api import (
     ProductViewSet,
@@ -58,6 +58,7 @@ router.register("shipment-exceptions", ShipmentExceptionViewSet, basename="shipm
 router.register("tracking-devices", TrackingDeviceViewSet, basename="tracking-device")
 aftersales_urlpatterns = register_aftersales(router)
 router.register("analytics/targets", KpiTargetViewSet, basename="target")
+router.register("alerts", AlertViewSet, basename="alert")
 
 urlpatterns = [
     *router.urls,

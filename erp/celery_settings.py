@@ -74,4 +74,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm.raise_care_tasks",
         "schedule": crontab(minute=40),
     },
+    # Alerts: T-3 deliveries, low stock, stock-out estimates, SLA, shipment
+    # exceptions and delays, surges (analytics.services.t3 and .scans).
+    "scan-alerts": {
+        "task": "analytics.alert_scan_all",
+        "schedule": crontab(minute="*/10"),
+    },
+    "escalate-alerts": {
+        "task": "analytics.alert_escalate",
+        "schedule": crontab(minute="*/5"),
+    },
 }

@@ -85,7 +85,10 @@ NAVIGATION = [
     (
         _("Analytics"),
         "bi-graph-up",
-        [(_("Targets"), "analytics:target-list", "analytics.view_kpitarget")],
+        [
+            (_("Alerts"), "analytics:alert-list", "analytics.view_alert"),
+            (_("Targets"), "analytics:target-list", "analytics.view_kpitarget"),
+        ],
     ),
     (
         _("Administration"),

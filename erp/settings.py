@@ -182,6 +182,7 @@ OAUTH2_PROVIDER = {
         "crm:read": "Read customers",
         "crm:write": "Create and change customers",
         "analytics:read": "Read alerts, KPIs and reports",
+        "analytics:write": "Acknowledge, assign and resolve alerts",
     },
     "DEFAULT_SCOPES": [],
     "SCOPES_BACKEND_CLASS": "erp.core.oauth.IntegrationScopes",
@@ -292,6 +293,9 @@ SPECTACULAR_SETTINGS = {
         "PriorityEnum": "aftersales.models.Priority",
         "CampaignChannelEnum": "crm.models.Campaign.Channel",
         "CampaignStatusEnum": "crm.models.Campaign.Status",
+        "AlertKindEnum": "analytics.models.Alert.Kind",
+        "AlertSeverityEnum": "analytics.models.Alert.Severity",
+        "AlertStatusEnum": "analytics.models.Alert.Status",
     },
 }
 

@@ -51,6 +51,8 @@ class Product(TimeStampedModel):
     reorder_point = models.PositiveIntegerField(_("reorder point"), default=0)
     safety_stock = models.PositiveIntegerField(_("safety stock"), default=0)
     reorder_quantity = models.PositiveIntegerField(_("reorder quantity"), default=0)
+    # Days from ordering more to having it on the shelf (stock-out forecasts).
+    lead_time_days = models.PositiveSmallIntegerField(_("lead time (days)"), default=7)
     # Months of manufacturer's warranty from the purchase date (0: none).
     warranty_months = models.PositiveSmallIntegerField(_("warranty (months)"), default=12)
     active = models.BooleanField(_("active"), default=True)

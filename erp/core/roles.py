@@ -36,9 +36,14 @@ CRM_CUSTOMER_READ = [
     "crm.view_tierchange",
 ]
 
+# Alerts: the roles that own them see (those of their roles, see
+# analytics.selectors.alerts_visible_to), acknowledge, assign and resolve them.
+ALERT_WORK = ["analytics.view_alert", "analytics.resolve_alert", "analytics.view_alertevent"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.ADMIN: ["*"],
     Role.ORDER_CLERK: [
+        *ALERT_WORK,
         "orders.*",
         *CRM_CUSTOMER_READ,
         "crm.view_interaction",
@@ -53,6 +58,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "logistics.view_*",
     ],
     Role.WAREHOUSE: [
+        *ALERT_WORK,
         "inventory.*",
         "orders.view_*",
         "logistics.view_*",
@@ -66,6 +72,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "aftersales.receive_returnrequest",
     ],
     Role.WAREHOUSE_MANAGER: [
+        *ALERT_WORK,
         "inventory.*",
         "orders.view_*",
         "logistics.view_*",
@@ -77,6 +84,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "aftersales.receive_returnrequest",
     ],
     Role.DISPATCHER: [
+        *ALERT_WORK,
         "logistics.*",
         "orders.view_*",
         "inventory.view_warehouse",
@@ -85,6 +93,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "crm.view_contact",
     ],
     Role.AFTERSALES_AGENT: [
+        *ALERT_WORK,
         "aftersales.*",
         "orders.view_*",
         "orders.add_refund",
@@ -118,6 +127,13 @@ ROLE_EXCLUSIONS: dict[str, set[str]] = {
         "aftersales.view_ticketattachment",
         "aftersales.view_ticketevent",
         "aftersales.view_feedback",
+        # Analysts look at alerts; those who own them close them.
+        "analytics.resolve_alert",
+        *(
+            f"analytics.{action}_{model}"
+            for action in ("add", "change", "delete")
+            for model in ("alert", "alertevent")
+        ),
     },
     # Only admins hand a ticket to anybody (agents take and pass on within
     # their teams) and set the service levels and working calendars.
