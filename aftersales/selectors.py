@@ -26,7 +26,7 @@ from aftersales.models import (
     ServiceTeam,
     Ticket,
 )
-from erp.core.roles import Role
+from erp.core.roles import user_is_admin
 
 
 def team_list() -> QuerySet[ServiceTeam]:
@@ -46,10 +46,6 @@ def ticket_list() -> QuerySet[Ticket]:
 LOOSE = Q(team__isnull=True, assignee__isnull=True)
 
 
-def _is_admin(user) -> bool:
-    return user.is_superuser or user.groups.filter(name=Role.ADMIN).exists()
-
-
 def ticket_scope(user) -> Q | None:
     """Which tickets a signed-in staff user may see: None for all, else a Q.
 
@@ -57,7 +53,7 @@ def ticket_scope(user) -> Q | None:
     see their own, their teams' and the loose ones (no team, nobody). Account managers
     (who may only look) see the tickets of the customers they manage. Any
     other role holds no view permission and is refused before this."""
-    if _is_admin(user):
+    if user_is_admin(user):
         return None
     if user.has_perm("aftersales.change_ticket"):
         return Q(assignee=user) | Q(Exists(in_my_teams(user))) | LOOSE
@@ -285,7 +281,7 @@ def repairs_visible_to(
     repair; those who may only look (account managers) the repairs of the
     customers they manage; anyone else none."""
     queryset = repair_list() if queryset is None else queryset
-    if user.has_perm("aftersales.change_repairorder") or _is_admin(user):
+    if user.has_perm("aftersales.change_repairorder") or user_is_admin(user):
         return queryset
     if user.has_perm("aftersales.view_repairorder"):
         return queryset.filter(customer__account_manager=user)
@@ -308,7 +304,7 @@ def return_scope(user) -> Q | None:
     agents, warehouse roles), see every return. Those who may only look
     (account managers) see the returns of the customers they manage. Anybody
     else sees none. Integration tokens see all; the API decides that before."""
-    if _is_admin(user):
+    if user_is_admin(user):
         return None
     if user.has_perm("aftersales.change_returnrequest") or user.has_perm(
         "aftersales.receive_returnrequest"

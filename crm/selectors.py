@@ -631,9 +631,9 @@ def care_task_scope(user):
     unassigned tasks of the customers they manage."""
     from django.db.models import Q
 
-    from crm.services.care import is_admin
+    from erp.core.roles import user_is_admin
 
-    if is_admin(user):
+    if user_is_admin(user):
         return None
     if not user.is_authenticated or not user.has_perm("crm.view_caretask"):
         return Q(pk__in=[])

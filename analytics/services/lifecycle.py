@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from analytics.models import Alert, AlertEvent
 from erp.core.errors import DomainError
 from erp.core.notifications import notification_send
-from erp.core.roles import Role
+from erp.core.roles import Role, role_members
 from erp.core.services import acting_person
 
 # Whose desk an alert goes to when its owning role left it past the deadline.
@@ -42,13 +42,6 @@ class AlertClosed(DomainError):
 
 def escalation_role(owner_role: str) -> str:
     return ESCALATION_ROLES.get(owner_role, Role.ADMIN)
-
-
-def role_users(role: str):
-    """Active users holding `role` (a Django group of the same name)."""
-    return (
-        get_user_model().objects.filter(is_active=True, groups__name=role).distinct().order_by("pk")
-    )
 
 
 def _for_update(alert: Alert) -> Alert:
@@ -131,7 +124,7 @@ def alert_owner_choices(alert: Alert):
     roles = {Role.ADMIN, alert.owner_role, alert.escalated_to_role} - {""}
     if not alert.owner_role:  # nobody's in particular: anybody with a role
         return get_user_model().objects.filter(is_active=True, groups__isnull=False).distinct()
-    return get_user_model().objects.filter(is_active=True, groups__name__in=roles).distinct()
+    return role_members(*roles)
 
 
 @transaction.atomic
@@ -164,9 +157,9 @@ def alert_notify_owner(alert: Alert) -> int:
     """Tell whoever owns a newly raised alert: its owner if it has one, else
     every active user of its owning role. Once per alert and person, however
     often it is called. Returns how many people it concerns."""
-    users = [alert.owner] if alert.owner_id else list(role_users(alert.owner_role))
+    users = [alert.owner] if alert.owner_id else list(role_members(alert.owner_role))
     if not alert.owner_id and not alert.owner_role:
-        users = list(role_users(Role.ADMIN))
+        users = list(role_members(Role.ADMIN))
     subject = _("Alert %(number)s: %(subject)s") % {
         "number": alert.number,
         "subject": alert.subject_label,
@@ -203,7 +196,7 @@ def alerts_escalate(*, now: datetime | None = None) -> dict[str, int]:
                 "number": alert.number,
                 "subject": alert.subject_label,
             }
-            for user in role_users(role):
+            for user in role_members(role):
                 _notice(alert, user, key=f"alert:{alert.pk}:escalated:{user.pk}", subject=subject)
                 notified += 1
             escalated += 1

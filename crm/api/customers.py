@@ -2,7 +2,6 @@
 read, create, change (PATCH), merge a duplicate into one, the suggested
 duplicates, and saying two customers are not duplicates; and their contacts."""
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
@@ -26,12 +25,11 @@ from crm.serializers.merge import (
     MergeRequestSerializer,
 )
 from crm.services.customers import (
-    consent_set,
     contact_create,
     contact_deactivate,
     contact_update,
     customer_create,
-    customer_update,
+    customer_edit,
 )
 from crm.services.merge import customer_merge, duplicate_dismiss
 from erp.core.api.views import CreateReadViewSet, CrudViewSet
@@ -133,12 +131,13 @@ class CustomerViewSet(mixins.UpdateModelMixin, CreateReadViewSet):
         data = CustomerUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
-        consent = changes.pop("marketing_consent", None)
-        source = changes.pop("consent_source", None)
-        with transaction.atomic():  # the details and the consent change together or not at all
-            customer = customer_update(customer=customer, actor=request.user, **changes)
-            if consent is not None:
-                consent_set(customer=customer, given=consent, source=source, actor=request.user)
+        customer = customer_edit(
+            customer=customer,
+            actor=request.user,
+            consent=changes.pop("marketing_consent", None),
+            consent_source=changes.pop("consent_source", None),
+            **changes,
+        )
         customer = self.get_queryset().get(pk=customer.pk)
         return Response(CustomerSerializer(customer).data)
 

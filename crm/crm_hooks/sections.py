@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.hooks import Section, register_section
 from crm.models import Address, CampaignSend, CareTask, Contact, Interaction, TierChange
 from crm.selectors import care_tasks_visible_to, customer_score_or_none
+from crm.services.scoring import SCORE_COLUMNS
 
 # --- Profile -------------------------------------------------------------------
 
@@ -114,27 +115,11 @@ def load_scores(customer, user) -> dict:
     }
 
 
-SCORE_FIELDS = (
-    "orders_count",
-    "orders_12m",
-    "revenue",
-    "revenue_12m",
-    "refunded",
-    "margin",
-    "first_order_at",
-    "last_order_at",
-    "recency_days",
-    "interval_days",
-    "r_score",
-    "f_score",
-    "m_score",
-    "segment",
-    "lifetime_value",
-    "predicted_value",
-    "churn_risk",
-    "churn_level",
-    "computed_tier",
-    "computed_at",
+# What the API shows of a score: everything the scoring writes but its bookkeeping.
+SCORE_FIELDS = tuple(
+    column
+    for column in SCORE_COLUMNS
+    if column not in ("customer_id", "previous_churn_level", "churn_rose_at")
 )
 
 

@@ -14,7 +14,6 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -26,7 +25,7 @@ from crm.models import CareRule, CareTask, Customer, Interaction
 from erp.core.db import advisory_lock
 from erp.core.errors import DomainError
 from erp.core.notifications import notification_send
-from erp.core.roles import Role
+from erp.core.roles import Role, role_members, user_has_role, user_is_admin
 from erp.core.services import acting_person
 
 log = logging.getLogger(__name__)
@@ -45,14 +44,6 @@ class CareTaskInvalid(DomainError):
 class CareTaskConflict(DomainError):
     status_code = 409
     code = "conflict"
-
-
-def is_admin(user) -> bool:
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and (user.is_superuser or user.groups.filter(name=Role.ADMIN).exists())
-    )
 
 
 # --- Notifications -------------------------------------------------------------
@@ -225,8 +216,8 @@ def _check_assignee(assignee, actor) -> None:
         )
     # Only those who act on care tasks get them: account managers (and, from
     # an admin, another admin). An analyst may look at tasks but not do them.
-    may_take = assignee.groups.filter(name=Role.ACCOUNT_MANAGER).exists() or (
-        actor is not None and is_admin(actor) and is_admin(assignee)
+    may_take = user_has_role(assignee, Role.ACCOUNT_MANAGER) or (
+        user_is_admin(actor) and user_is_admin(assignee)
     )
     if not may_take:
         raise CareTaskInvalid(
@@ -286,11 +277,7 @@ def care_task_create(
     if assignee is None:
         assignee = customer.account_manager
         person = acting_person(actor)
-        if (
-            assignee is None
-            and person is not None
-            and person.groups.filter(name=Role.ACCOUNT_MANAGER).exists()
-        ):
+        if assignee is None and person is not None and user_has_role(person, Role.ACCOUNT_MANAGER):
             assignee = person
     else:
         _check_assignee(assignee, actor)
@@ -383,7 +370,6 @@ def care_task_reassign(*, task: CareTask, assignee, actor) -> CareTask:
 
 def care_assignee_choices(actor):
     """Users a task may be passed to by `actor` (for forms and validation)."""
-    users = get_user_model().objects.filter(is_active=True)
-    if is_admin(actor):
-        return users.filter(groups__name__in=[Role.ADMIN, Role.ACCOUNT_MANAGER]).distinct()
-    return users.filter(groups__name=Role.ACCOUNT_MANAGER).distinct()
+    if user_is_admin(actor):
+        return role_members(Role.ADMIN, Role.ACCOUNT_MANAGER)
+    return role_members(Role.ACCOUNT_MANAGER)

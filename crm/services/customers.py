@@ -189,6 +189,20 @@ class CustomerMerged(DomainError):
 
 
 @transaction.atomic
+def customer_edit(
+    *, customer: Customer, actor=None, consent: bool | None = None, consent_source=None, **changes
+) -> Customer:
+    """Change a customer's details (see customer_update) and, when `consent`
+    is given, record the consent decision with its source: both or neither."""
+    with transaction.atomic():
+        customer = customer_update(customer=customer, actor=actor, **changes)
+        if consent is not None:
+            customer = consent_set(
+                customer=customer, given=consent, source=consent_source, actor=actor
+            )
+    return customer
+
+
 def customer_update(*, customer: Customer, actor=None, tags=None, **changes) -> Customer:
     """Change a customer's details: name, kind, phone, email, language, note,
     account manager and (when given) the whole set of tags (Tag objects or names)."""

@@ -3,7 +3,6 @@ new customer, edit a customer (with its contacts), add and edit a contact."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.translation import gettext as _
@@ -15,12 +14,11 @@ from crm.forms.customers import ContactForm, CustomerEditForm, CustomerForm
 from crm.models import Contact, Customer
 from crm.selectors import customer_active_list
 from crm.services.customers import (
-    consent_set,
     contact_create,
     contact_deactivate,
     contact_update,
     customer_create,
-    customer_update,
+    customer_edit,
 )
 from erp.core.errors import DomainError
 from erp.core.forms import ServiceFormView
@@ -129,19 +127,16 @@ class CustomerEditView(ServiceFormView):
     def title(self):
         return _("Edit customer %(code)s") % {"code": self.customer.code}
 
-    @transaction.atomic
     def perform(self, form):
-        customer = customer_update(
-            customer=self.customer, actor=self.request.user, **form.update_kwargs()
-        )
+        consent = {}
         if form.consent_changed():
-            customer = consent_set(
-                customer=customer,
-                given=form.cleaned_data["marketing_consent"],
-                source=form.cleaned_data["consent_source"],
-                actor=self.request.user,
-            )
-        return customer
+            consent = {
+                "consent": form.cleaned_data["marketing_consent"],
+                "consent_source": form.cleaned_data["consent_source"],
+            }
+        return customer_edit(
+            customer=self.customer, actor=self.request.user, **form.update_kwargs(), **consent
+        )
 
     def get_success_url_for(self, obj) -> str:
         return customer_url(obj)

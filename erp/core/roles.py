@@ -179,6 +179,31 @@ def sync_role_permissions(sender=None, using="default", **kwargs) -> None:
         group.permissions.set(permissions_for_role(role, all_perms))
 
 
+def user_has_role(user, *roles: str) -> bool:
+    """Whether a signed-in user holds one of `roles` (superusers count as admins)."""
+    if user is None or not user.is_authenticated:
+        return False
+    if Role.ADMIN in roles and user.is_superuser:
+        return True
+    return user.groups.filter(name__in=roles).exists()
+
+
+def user_is_admin(user) -> bool:
+    return user_has_role(user, Role.ADMIN)
+
+
+def role_members(*roles: str):
+    """Active users holding any of `roles`, each once, in primary-key order."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=roles)
+        .distinct()
+        .order_by("pk")
+    )
+
+
 def user_roles(user) -> list[str]:
     """The role names of a user, in declaration order."""
     if not user.is_authenticated:

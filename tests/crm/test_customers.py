@@ -17,6 +17,7 @@ from crm.services.customers import (
     contact_create,
     contact_deactivate,
     contact_update,
+    customer_edit,
     customer_match_or_create,
     customer_update,
     tag_add,
@@ -205,3 +206,17 @@ def test_consent_given_at_creation_is_recorded_with_date_and_source():
     assert by_web.consent_source == "web_form"
     silent = customer_create(name="丙", phone="13800000093")
     assert silent.consent_at is None and silent.consent_source == ""
+
+
+@pytest.mark.django_db
+def test_details_and_consent_change_together_or_not_at_all():
+    customer = CustomerFactory(name="旧名", marketing_consent=False)
+    with pytest.raises(CustomerInvalid) as err:
+        customer_edit(customer=customer, name="新名", consent=True, consent_source="carrier pigeon")
+    assert err.value.field == "consent_source"
+    customer.refresh_from_db()
+    assert customer.name == "旧名" and customer.marketing_consent is False
+    customer_edit(customer=customer, name="新名", consent=True, consent_source="phone")
+    customer.refresh_from_db()
+    assert customer.name == "新名" and customer.marketing_consent is True
+    assert customer.consent_source == "phone" and customer.consent_at is not None
