@@ -55,6 +55,11 @@ class Carrier(TimeStampedModel):
         blank=True,
         help_text=_("Leave empty to use the default for the transport mode."),
     )
+    # Freight tariff: a shipment costs base fee + weight x rate per kg.
+    base_fee = models.DecimalField(
+        _("base fee per shipment"), max_digits=10, decimal_places=2, default=0
+    )
+    fee_per_kg = models.DecimalField(_("fee per kg"), max_digits=10, decimal_places=2, default=0)
     active = models.BooleanField(_("active"), default=True)
     history = HistoricalRecords()
 
@@ -252,6 +257,9 @@ class Shipment(TimeStampedModel):
     )
     co2e_kg = models.DecimalField(
         _("carbon emissions (kg CO2e)"), max_digits=12, decimal_places=3, null=True, blank=True
+    )
+    freight_cost = models.DecimalField(
+        _("freight cost"), max_digits=12, decimal_places=2, null=True, blank=True
     )
     pick_wave = models.ForeignKey(
         "PickWave",

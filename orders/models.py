@@ -94,6 +94,8 @@ class Order(TimeStampedModel):
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     held_from = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    # When the customer had everything (the move to delivered): on-time rate, cycle time.
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True, db_index=True)
     payment_status = models.CharField(
         _("payment status"),
         max_length=20,
@@ -191,6 +193,10 @@ class OrderLine(TimeStampedModel):
     unit_cost = models.DecimalField(_("unit cost"), max_digits=14, decimal_places=4, default=0)
     quantity_reserved = models.PositiveIntegerField(_("reserved"), default=0)
     quantity_backordered = models.PositiveIntegerField(_("backorder"), default=0)
+    # Units the first allocation could not reserve (0 = served from stock): fill rate.
+    quantity_short_at_allocation = models.PositiveIntegerField(
+        _("short at allocation"), default=0
+    )
     quantity_shipped = models.PositiveIntegerField(_("shipped"), default=0)
     quantity_returned = models.PositiveIntegerField(_("returned"), default=0)
 

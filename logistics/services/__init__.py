@@ -38,6 +38,7 @@ from logistics.services.picking import (
 from logistics.services.shipments import (
     allowed_targets,
     estimate_carbon,
+    estimate_freight,
     shipment_cancel,
     shipment_create,
     shipment_deliver,
@@ -74,6 +75,7 @@ __all__ = [
     "device_create",
     "driver_create",
     "estimate_carbon",
+    "estimate_freight",
     "exception_end",
     "exception_open",
     "exception_resolve",

@@ -312,7 +312,8 @@ def shipment_transition(
         _ship(shipment, actor)
         shipment.picked_up_at = when
         estimate_carbon(shipment)
-        changed += ["picked_up_at", "distance_km", "co2e_kg"]
+        estimate_freight(shipment)
+        changed += ["picked_up_at", "distance_km", "co2e_kg", "freight_cost"]
     if to_status == Status.DELIVERED:
         shipment.delivered_at = when
         changed.append("delivered_at")
@@ -430,6 +431,16 @@ def estimate_carbon(shipment: Shipment) -> None:
         * shipment.carrier.effective_emission_factor
     )
     shipment.co2e_kg = (grams / 1000).quantize(Decimal("0.001"))
+
+
+def estimate_freight(shipment: Shipment) -> None:
+    """Freight cost = the carrier's base fee + weight (kg) x its fee per kg.
+    Left empty when no carrier carries it (nothing to price it with)."""
+    if not shipment.carrier_id:
+        return
+    carrier = shipment.carrier
+    cost = carrier.base_fee + (shipment.weight_kg or Decimal("0")) * carrier.fee_per_kg
+    shipment.freight_cost = cost.quantize(Decimal("0.01"))
 
 
 @transaction.atomic

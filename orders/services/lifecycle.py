@@ -3,6 +3,7 @@
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from erp.core.db import lock_timeout
@@ -41,7 +42,11 @@ def order_transition(
         )
     order.status = to_status
     order.held_from = from_status if to_status == Status.ON_HOLD else ""
-    order.save(update_fields=["status", "held_from", "updated_at"])
+    fields = ["status", "held_from", "updated_at"]
+    if to_status == Status.DELIVERED and order.delivered_at is None:
+        order.delivered_at = timezone.now()
+        fields.append("delivered_at")
+    order.save(update_fields=fields)
     event = OrderEvent.objects.create(
         order=order,
         kind=OrderEvent.Kind.STATUS,
@@ -91,7 +96,7 @@ def _check_allowed(order: Order, to_status: str) -> None:
         )
 
 
-def allocate_lines(*, order: Order, lines: list[OrderLine], actor=None) -> int:
+def allocate_lines(*, order: Order, lines: list[OrderLine], actor=None, first: bool = False) -> int:
     """Reserve stock for what the (locked) lines still miss; returns units short.
 
     Locks every stock level of the lines' products in primary-key order first,
@@ -138,8 +143,12 @@ def allocate_lines(*, order: Order, lines: list[OrderLine], actor=None) -> int:
             Reservation.objects.create(order_line=line, stock_level_id=level_id, quantity=quantity)
             notes.append(f"{line.sku} × {quantity} @ {codes[level_id]}")
         reserved = sum(q for _level, q in plan.takes)
+        # The first allocation records what stock could not serve (fill rate).
+        first_short = {"quantity_short_at_allocation": plan.short} if first else {}
         OrderLine.objects.filter(pk=line.pk).update(
-            quantity_reserved=F("quantity_reserved") + reserved, quantity_backordered=plan.short
+            quantity_reserved=F("quantity_reserved") + reserved,
+            quantity_backordered=plan.short,
+            **first_short,
         )
         short_total += plan.short
     if notes:
@@ -163,7 +172,7 @@ def order_confirm(*, order: Order, actor=None, reason: str = "") -> Order:
                 field="status",
             )
         lines = lines_for_update(order.pk)
-        short = allocate_lines(order=order, lines=lines, actor=actor)
+        short = allocate_lines(order=order, lines=lines, actor=actor, first=True)
         if short and not order.channel.allow_backorder:
             raise StockShortage(
                 _("Not enough stock to confirm %(number)s: %(short)s unit(s) missing.")

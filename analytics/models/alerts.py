@@ -1,6 +1,5 @@
 """KPI targets and alerts (closed loop: raised by a job, acknowledged,
-resolved with a note, escalated when left open past their deadline).
-Dashboards, forecasts and reports follow."""
+resolved with a note, escalated when left open past their deadline)."""
 
 from decimal import Decimal
 

@@ -1,0 +1,3 @@
+"""forecasts models (see analytics/models/__init__.py)."""
+
+__all__: list[str] = []

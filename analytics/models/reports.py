@@ -1,0 +1,3 @@
+"""reports models (see analytics/models/__init__.py)."""
+
+__all__: list[str] = []
