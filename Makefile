@@ -78,7 +78,7 @@ worker: install
 	$(BIN)/celery -A erp worker -Q default,alerts,reports,webhooks -l info
 
 beat: install
-	$(BIN)/celery -A erp beat -l info --schedule /tmp/erp-celerybeat-schedule
+	$(BIN)/celery -A erp beat -l info
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles test-artifacts

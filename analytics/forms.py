@@ -1,10 +1,40 @@
-"""The forms of the alert page: acknowledge, give to someone, resolve."""
+"""The forms of the alert page (acknowledge, give to someone, resolve), and
+the channel and warehouse filter the dashboards and the timeline share."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from analytics.services.lifecycle import alert_owner_choices
 from erp.core.templatetags.erp_tags import person_name
+from inventory.models import Warehouse
+from orders.models import SalesChannel
+
+
+class PlaceFilterForm(forms.Form):
+    """A sales channel and a warehouse, each by code and optional (a GET form)."""
+
+    channel = forms.ModelChoiceField(
+        label=_("sales channel"),
+        queryset=SalesChannel.objects.order_by("code"),
+        to_field_name="code",
+        required=False,
+        empty_label=_("all"),
+    )
+    warehouse = forms.ModelChoiceField(
+        label=_("warehouse"),
+        queryset=Warehouse.objects.order_by("code"),
+        to_field_name="code",
+        required=False,
+        empty_label=_("all"),
+    )
+
+    def place_ids(self) -> dict:
+        """The chosen channel's and warehouse's ids (None: all)."""
+        data = self.cleaned_data
+        return {
+            "channel_id": data["channel"].pk if data.get("channel") else None,
+            "warehouse_id": data["warehouse"].pk if data.get("warehouse") else None,
+        }
 
 
 class AlertAcknowledgeForm(forms.Form):

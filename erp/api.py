@@ -5,6 +5,9 @@ from rest_framework.routers import DefaultRouter
 
 from aftersales.api import register as register_aftersales
 from analytics.api import AlertViewSet, KpiTargetViewSet
+from analytics.api.forecasts import ForecastViewSet, ReorderSuggestionViewSet
+from analytics.api.kpis import urlpatterns as kpi_urlpatterns
+from analytics.api.reports import ReportViewSet
 from crm.api import register as register_crm
 from inventory.api import (
     ProductViewSet,
@@ -59,9 +62,13 @@ router.register("tracking-devices", TrackingDeviceViewSet, basename="tracking-de
 aftersales_urlpatterns = register_aftersales(router)
 router.register("analytics/targets", KpiTargetViewSet, basename="target")
 router.register("alerts", AlertViewSet, basename="alert")
+router.register("forecasts", ForecastViewSet, basename="forecast")
+router.register("reorder-suggestions", ReorderSuggestionViewSet, basename="reorder-suggestion")
+router.register("reports", ReportViewSet, basename="report")
 
 urlpatterns = [
     *router.urls,
+    *kpi_urlpatterns,
     *crm_urlpatterns,
     *aftersales_urlpatterns,
     # Carrier events (/shipments/{number}/events/) and device telemetry.

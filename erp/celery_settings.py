@@ -36,6 +36,9 @@ CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Beat reads its schedule from the database (django-celery-beat): the entries
+# below are synced into it, and report schedules add their own PeriodicTasks.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-keys": {
@@ -83,5 +86,32 @@ CELERY_BEAT_SCHEDULE = {
     "escalate-alerts": {
         "task": "analytics.alert_escalate",
         "schedule": crontab(minute="*/5"),
+    },
+    # The KPIs' daily rollup (analytics.services.rollup): every hour what
+    # changed, today and yesterday; at night also the last week again.
+    "rollup-kpis": {
+        "task": "analytics.rollup_daily",
+        "schedule": crontab(minute=5),
+    },
+    "rollup-kpis-nightly": {
+        "task": "analytics.rollup_daily",
+        "schedule": crontab(hour=0, minute=20),
+        "kwargs": {"recent_days": 7},
+    },
+    # Reports: runs of report schedules that beat missed (and, without beat,
+    # every run: run_due_jobs from cron); report files past their retention.
+    "run-report-schedules": {
+        "task": "analytics.report_schedules_due",
+        "schedule": crontab(minute="*/15"),
+    },
+    "purge-reports": {
+        "task": "analytics.report_purge",
+        "schedule": crontab(hour=3, minute=40),
+    },
+    # Demand forecasts and reorder suggestions, refitted nightly on the
+    # orders up to yesterday; the stock-out scan reads them.
+    "refresh-forecasts": {
+        "task": "analytics.forecast_refresh",
+        "schedule": crontab(hour=1, minute=45),
     },
 }

@@ -86,7 +86,20 @@ NAVIGATION = [
         _("Analytics"),
         "bi-graph-up",
         [
+            (_("Dashboards"), "analytics:dashboard-home", "orders.view_order"),
+            (_("Fulfilment timeline"), "analytics:timeline", "orders.view_order"),
             (_("Alerts"), "analytics:alert-list", "analytics.view_alert"),
+            (
+                _("Reorder suggestions"),
+                "analytics:reorder-list",
+                "analytics.view_reordersuggestion",
+            ),
+            (_("Reports"), "analytics:report-list", "analytics.view_report"),
+            (
+                _("Scheduled reports"),
+                "analytics:report-schedule-list",
+                "analytics.view_reportschedule",
+            ),
             (_("Targets"), "analytics:target-list", "analytics.view_kpitarget"),
         ],
     ),

@@ -6,6 +6,7 @@ memory cache and e-mail on the console. Production differs only by
 environment; see the table in README.md.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -182,8 +183,8 @@ OAUTH2_PROVIDER = {
         "aftersales:write": "Create and change tickets, returns and repairs",
         "crm:read": "Read customers",
         "crm:write": "Create and change customers",
-        "analytics:read": "Read alerts, KPIs and reports",
-        "analytics:write": "Acknowledge, assign and resolve alerts",
+        "analytics:read": "Read alerts, KPIs, forecasts and reports",
+        "analytics:write": "Acknowledge, assign and resolve alerts; request reports",
     },
     "DEFAULT_SCOPES": [],
     "SCOPES_BACKEND_CLASS": "erp.core.oauth.IntegrationScopes",
@@ -297,6 +298,13 @@ SPECTACULAR_SETTINGS = {
         "AlertKindEnum": "analytics.models.Alert.Kind",
         "AlertSeverityEnum": "analytics.models.Alert.Severity",
         "AlertStatusEnum": "analytics.models.Alert.Status",
+        "ForecastGranularityEnum": "analytics.models.Granularity",
+        "ForecastMethodEnum": "analytics.models.ForecastRun.Method",
+        "KpiStatusEnum": "analytics.api.kpis.KPI_STATUS_CHOICES",
+        "KpiBreakdownEnum": "analytics.api.kpis.BREAKDOWN_CHOICES",
+        "ReportKindEnum": "analytics.models.reports.ReportKind",
+        "ReportFormatEnum": "analytics.models.reports.ReportFormat",
+        "ReportStatusEnum": "analytics.models.Report.Status",
     },
 }
 
@@ -338,6 +346,48 @@ CRM_DEFAULT_INTERVAL_DAYS = env.int("CRM_DEFAULT_INTERVAL_DAYS", default=90)
 CRM_CHURN_FULL_RATIO = env.float("CRM_CHURN_FULL_RATIO", default=4.0)
 # Days within which a first order makes a customer "new".
 CRM_NEW_CUSTOMER_DAYS = env.int("CRM_NEW_CUSTOMER_DAYS", default=30)
+
+# Analytics: the longest custom period a dashboard shows (days), and open
+# orders per page of the fulfilment timeline.
+ANALYTICS_DASHBOARD_MAX_DAYS = env.int("ANALYTICS_DASHBOARD_MAX_DAYS", default=731)
+ANALYTICS_TIMELINE_PER_PAGE = env.int("ANALYTICS_TIMELINE_PER_PAGE", default=100)
+# Demand forecasts (analytics.services.forecasting): days of order history
+# fitted, periods forecast per granularity (also the backtest's holdout), the
+# prediction interval; reorder suggestions: the service level behind the
+# safety stock and the days of demand one reorder covers; the stock-out scan
+# uses a forecast no older than ANALYTICS_FORECAST_MAX_AGE_HOURS.
+ANALYTICS_FORECAST_HISTORY_DAYS = env.int("ANALYTICS_FORECAST_HISTORY_DAYS", default=1096)
+ANALYTICS_FORECAST_HORIZONS = {"month": 6, "week": 13, "day": 56}
+ANALYTICS_FORECAST_INTERVAL = env.float("ANALYTICS_FORECAST_INTERVAL", default=0.95)
+ANALYTICS_SERVICE_LEVEL = env.float("ANALYTICS_SERVICE_LEVEL", default=0.95)
+ANALYTICS_REORDER_REVIEW_DAYS = env.int("ANALYTICS_REORDER_REVIEW_DAYS", default=30)
+ANALYTICS_FORECAST_MAX_AGE_HOURS = env.int("ANALYTICS_FORECAST_MAX_AGE_HOURS", default=48)
+# The refresh fits thousands of tiny models: BLAS threads only add overhead
+# there (ten times slower on two busy cores). Must be set before numpy loads.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# Reports (analytics.services.reports): files kept this many days, then
+# deleted by the purge job; the longest period one report covers; rows per
+# progress update; rows a PDF holds (XLSX for more); reports one person may
+# have waiting or running; the largest file mailed as an attachment (bigger
+# ones are linked); recipients per schedule; how far back missed scheduled
+# runs are caught up.
+ANALYTICS_REPORT_RETENTION_DAYS = env.int("ANALYTICS_REPORT_RETENTION_DAYS", default=30)
+ANALYTICS_REPORT_MAX_DAYS = env.int("ANALYTICS_REPORT_MAX_DAYS", default=1096)
+ANALYTICS_REPORT_PROGRESS_EVERY = env.int("ANALYTICS_REPORT_PROGRESS_EVERY", default=500)
+ANALYTICS_REPORT_PDF_MAX_ROWS = env.int("ANALYTICS_REPORT_PDF_MAX_ROWS", default=5000)
+ANALYTICS_REPORT_MAX_PENDING = env.int("ANALYTICS_REPORT_MAX_PENDING", default=5)
+ANALYTICS_REPORT_MAIL_MAX_BYTES = env.int("ANALYTICS_REPORT_MAIL_MAX_BYTES", default=10_000_000)
+ANALYTICS_REPORT_MAX_RECIPIENTS = env.int("ANALYTICS_REPORT_MAX_RECIPIENTS", default=20)
+ANALYTICS_REPORT_CATCH_UP_HOURS = env.int("ANALYTICS_REPORT_CATCH_UP_HOURS", default=24)
+# KPIs (analytics.selectors.kpis) and their daily rollup (analytics.services.rollup):
+# the longest period asked for (days); the amber band of a target without a
+# tolerance of its own (% of the target); the days before today every
+# incremental run rebuilds whatever changed; how far before a run's start the
+# next run looks for changed rows (transactions that committed late).
+ANALYTICS_KPI_MAX_DAYS = env.int("ANALYTICS_KPI_MAX_DAYS", default=1096)
+ANALYTICS_KPI_AMBER_PERCENT = env.float("ANALYTICS_KPI_AMBER_PERCENT", default=5.0)
+ANALYTICS_ROLLUP_RECENT_DAYS = env.int("ANALYTICS_ROLLUP_RECENT_DAYS", default=2)
+ANALYTICS_ROLLUP_OVERLAP_MINUTES = env.int("ANALYTICS_ROLLUP_OVERLAP_MINUTES", default=30)
 
 # --- Static files ---------------------------------------------------------
 STATIC_URL = "/static/"
@@ -426,6 +476,9 @@ LOGGING = {
     "loggers": {
         "erp.security": {"level": "INFO"},
         "django.request": {"level": "ERROR"},
+        # WeasyPrint logs every layout step of every PDF at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from analytics.dashboards import home_dashboard
 from erp.core.filters import AuditEventFilter
 from erp.core.roles import Role, user_roles
 from erp.core.selectors import audit_event_list
@@ -14,7 +15,8 @@ from erp.core.views import StaffListView
 def home(request):
     role_labels = dict(Role.choices)
     roles = [role_labels[r] for r in user_roles(request.user)]
-    return render(request, "home.html", {"roles": roles})
+    # The top cards of the user's own dashboard, with a link to all of it.
+    return render(request, "home.html", {"roles": roles, **home_dashboard(request.user)})
 
 
 class AuditLogView(StaffListView):

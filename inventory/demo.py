@@ -198,6 +198,9 @@ def seed(ctx) -> None:
     seed_stock(ctx)
 
 
+OPENING_DAYS_AGO = 42
+
+
 def seed_stock(ctx) -> None:
     """Opening stock: every product in two to four warehouses; some run low."""
     if StockMove.objects.exists():
@@ -225,6 +228,15 @@ def seed_stock(ctx) -> None:
                 actor=actor,
             )
             created += 1
+    # The opening stock was there before the demo's orders (five weeks back),
+    # so the stock ledger's history - and the inventory KPIs - start with it.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    StockMove.objects.filter(reference="OPENING").update(
+        created_at=timezone.now() - timedelta(days=OPENING_DAYS_AGO)
+    )
     ctx.report("stock moves", StockMove.objects.count(), created)
     seed_bins(ctx)
 

@@ -47,6 +47,7 @@ class StockLevelFilter(django_filters.FilterSet):
         field_name="product__category", lookup_expr="iexact", label=_("category")
     )
     low = YesNoFilter(field_name="is_low", label=_("low stock"))
+    out_of_stock = YesNoFilter(method="_out_of_stock", label=_("out of stock"))
     ordering = django_filters.OrderingFilter(
         fields=(
             ("warehouse__code", "warehouse"),
@@ -60,7 +61,11 @@ class StockLevelFilter(django_filters.FilterSet):
 
     class Meta:
         model = StockLevel
-        fields = ["q", "sku", "warehouse", "category", "low"]
+        fields = ["q", "sku", "warehouse", "category", "low", "out_of_stock"]
+
+    def _out_of_stock(self, queryset, name, value):
+        """Nothing on hand (yes) or something (no)."""
+        return queryset.filter(on_hand=0) if value else queryset.filter(on_hand__gt=0)
 
 
 class StockMoveFilter(django_filters.FilterSet):
@@ -69,6 +74,9 @@ class StockMoveFilter(django_filters.FilterSet):
         queryset=Warehouse.objects.all(), to_field_name="code", label=_("warehouse")
     )
     kind = django_filters.ChoiceFilter(choices=StockMove.Kind.choices, label=_("kind"))
+    category = django_filters.CharFilter(
+        field_name="product__category", lookup_expr="iexact", label=_("category")
+    )
     reference = django_filters.CharFilter(lookup_expr="iexact", label=_("reference"))
     since = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__gte", label=_("from")
@@ -82,7 +90,7 @@ class StockMoveFilter(django_filters.FilterSet):
 
     class Meta:
         model = StockMove
-        fields = ["sku", "warehouse", "kind", "reference", "since", "until"]
+        fields = ["sku", "warehouse", "kind", "category", "reference", "since", "until"]
 
 
 class StockCountFilter(django_filters.FilterSet):

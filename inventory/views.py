@@ -20,6 +20,7 @@ from inventory.filters import (
     WarehouseFilter,
 )
 from inventory.forms import CountEntryForm, CountOpenForm, ReceiveForm, TransferForm
+from inventory.hooks import product_panels
 from inventory.models import Product, StockCount
 from inventory.selectors import (
     product_list,
@@ -94,6 +95,7 @@ class StockLevelListView(StaffListView):
         ("is_low", _("low stock")),
     ]
     empty_message = _("No stock matches these filters.")
+    drill_filters = ("out_of_stock",)
 
     def row_url(self, obj):
         return reverse("inventory:product-detail", args=[obj.product.sku])
@@ -118,12 +120,14 @@ class StockMoveListView(StaffListView):
         ("actor", _("by")),
     ]
     empty_message = _("No stock moves match these filters.")
+    drill_filters = ("category",)
 
 
 @login_required
 @permission_required("inventory.view_product", raise_exception=True)
 def product_detail(request, sku: str):
-    """A product with its stock in every warehouse and its ledger."""
+    """A product with its stock in every warehouse and its ledger, and the
+    panels other apps register (inventory.hooks)."""
     product = get_object_or_404(Product, sku=sku)
     levels = stock_level_list().filter(product=product)
     moves = Paginator(stock_move_list().filter(product=product), 25).get_page(
@@ -137,7 +141,14 @@ def product_detail(request, sku: str):
     return render(
         request,
         "inventory/product_detail.html",
-        {"product": product, "levels": levels, "moves": moves, "totals": totals},
+        {
+            "product": product,
+            "levels": levels,
+            "moves": moves,
+            "totals": totals,
+            # What other apps show here (inventory.hooks), e.g. the demand forecast.
+            "panels": product_panels(request, product),
+        },
     )
 
 

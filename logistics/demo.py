@@ -24,6 +24,17 @@ CARRIERS = [
     ("CRE", "中铁快运", M.RAIL, "95572", "", False),
     ("OWN", "自有车队", M.ROAD, "", "", True),
 ]
+# Freight tariffs (CNY): base fee per shipment, fee per kg.
+TARIFFS = {
+    "SF": ("12.00", "2.00"),
+    "JDL": ("10.00", "1.80"),
+    "ZTO": ("6.00", "1.20"),
+    "YTO": ("6.00", "1.20"),
+    "EMS": ("10.00", "2.50"),
+    "DBL": ("30.00", "0.80"),
+    "CRE": ("20.00", "0.60"),
+    "OWN": ("8.00", "0.50"),
+}
 
 
 def seed(ctx) -> None:
@@ -37,6 +48,8 @@ def seed(ctx) -> None:
             phone=phone,
             tracking_url_template=template,
             own_fleet=own,
+            base_fee=Decimal(TARIFFS[code][0]),
+            fee_per_kg=Decimal(TARIFFS[code][1]),
         )
     ctx.report("carriers", Carrier.objects.count())
     seed_fleet(ctx)
@@ -212,6 +225,7 @@ def _travel(shipment, target, rng, couriers, users, *, ending=None) -> None:
     from django.db.models import F
     from django.utils import timezone
 
+    from inventory.models import StockMove
     from logistics.models import Shipment, ShipmentEvent
     from logistics.services import shipment_deliver, shipment_dispatch
     from logistics.services.tracking import tracking_event_ingest
@@ -245,6 +259,7 @@ def _travel(shipment, target, rng, couriers, users, *, ending=None) -> None:
     shift = now - left
     ShipmentEvent.objects.filter(shipment=shipment).update(occurred_at=F("occurred_at") - shift)
     Shipment.objects.filter(pk=shipment.pk).update(picked_up_at=left)
+    StockMove.objects.filter(reference=shipment.number).update(created_at=left)
     words = {
         "warehouse": shipment.warehouse.name,
         "origin": shipment.warehouse.city,
@@ -300,6 +315,7 @@ def _cold_chain(ctx, rng, users) -> None:
     from django.db.models import F
     from django.utils import timezone
 
+    from inventory.models import StockMove
     from logistics.models import Shipment, ShipmentEvent
     from logistics.services import shipment_dispatch
     from logistics.services.tracking import device_create, telemetry_ingest
@@ -337,6 +353,7 @@ def _cold_chain(ctx, rng, users) -> None:
         occurred_at=F("occurred_at") - (timezone.now() - left)
     )
     Shipment.objects.filter(pk=shipment.pk).update(picked_up_at=left)
+    StockMove.objects.filter(reference=shipment.number).update(created_at=left)
     lat, lon = float(shipment.warehouse.latitude), float(shipment.warehouse.longitude)
     readings = []
     for i in range(72):

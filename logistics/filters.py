@@ -60,6 +60,16 @@ class ShipmentFilter(django_filters.FilterSet):
         field_name="planned_delivery_at__date", lookup_expr="lte", label=_("planned delivery to")
     )
     open_exception = YesNoFilter(field_name="open_exception", label=_("open exception"))
+    # The rows behind the KPIs (analytics drill-down links).
+    dispatched_from = django_filters.DateFilter(
+        field_name="picked_up_at", lookup_expr="date__gte", label=_("dispatched from")
+    )
+    dispatched_to = django_filters.DateFilter(
+        field_name="picked_up_at", lookup_expr="date__lte", label=_("dispatched to")
+    )
+    sales_channel = django_filters.CharFilter(
+        field_name="order__channel__code", label=_("sales channel")
+    )
     ordering = django_filters.OrderingFilter(
         fields=(
             ("created_at", "created_at"),
@@ -72,7 +82,18 @@ class ShipmentFilter(django_filters.FilterSet):
 
     class Meta:
         model = Shipment
-        fields = ["q", "status", "warehouse", "carrier", "order", "delivery_from", "delivery_to"]
+        fields = [
+            "q",
+            "status",
+            "warehouse",
+            "carrier",
+            "order",
+            "delivery_from",
+            "delivery_to",
+            "dispatched_from",
+            "dispatched_to",
+            "sales_channel",
+        ]
 
 
 class DispatchPlanFilter(django_filters.FilterSet):

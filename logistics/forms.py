@@ -1,4 +1,4 @@
-"""Forms of the shipment pages."""
+"""Forms of the carrier and shipment pages."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -8,6 +8,43 @@ from inventory.models import Warehouse
 from logistics.models import Carrier, Shipment, ShipmentException, Vehicle
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class CarrierForm(forms.Form):
+    """A carrier and its freight tariff (base fee + weight x fee per kg, the
+    freight cost estimated when a shipment leaves). Editing keeps the code."""
+
+    code = forms.CharField(label=_("code"), max_length=20)
+    name = forms.CharField(label=_("name"), max_length=100)
+    mode = forms.ChoiceField(label=_("transport mode"), choices=Carrier.Mode.choices)
+    phone = forms.CharField(label=_("phone"), max_length=32, required=False)
+    tracking_url_template = forms.CharField(
+        label=_("tracking link template"),
+        max_length=255,
+        required=False,
+        help_text=_("Use {number} where the waybill number goes."),
+    )
+    emission_factor = forms.DecimalField(
+        label=_("emission factor (g CO2e per tonne-km)"),
+        max_digits=8,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        help_text=_("Leave empty to use the default for the transport mode."),
+    )
+    base_fee = forms.DecimalField(
+        label=_("base fee per shipment"), max_digits=10, decimal_places=2, min_value=0, initial=0
+    )
+    fee_per_kg = forms.DecimalField(
+        label=_("fee per kg"), max_digits=10, decimal_places=2, min_value=0, initial=0
+    )
+    own_fleet = forms.BooleanField(label=_("own fleet"), required=False)
+    active = forms.BooleanField(label=_("active"), required=False, initial=True)
+
+    def __init__(self, *args, carrier: Carrier | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if carrier is not None:
+            self.fields["code"].disabled = True
 
 
 class ShipmentCreateForm(forms.Form):

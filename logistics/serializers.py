@@ -39,6 +39,8 @@ class CarrierSerializer(serializers.ModelSerializer):
             "tracking_url_template",
             "own_fleet",
             "emission_factor",
+            "base_fee",
+            "fee_per_kg",
             "active",
         ]
         read_only_fields = fields
@@ -55,6 +57,13 @@ class CarrierWriteSerializer(serializers.Serializer):
     own_fleet = serializers.BooleanField(default=False)
     emission_factor = serializers.DecimalField(
         max_digits=8, decimal_places=2, min_value=Decimal("0"), required=False, allow_null=True
+    )
+    # Freight tariff: a shipment costs base_fee + weight (kg) x fee_per_kg.
+    base_fee = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal("0"), required=False
+    )
+    fee_per_kg = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal("0"), required=False
     )
     active = serializers.BooleanField(required=False)
 
@@ -207,6 +216,7 @@ class ShipmentSerializer(serializers.ModelSerializer):
             "humidity_max",
             "distance_km",
             "co2e_kg",
+            "freight_cost",
             "open_exception",
             "lines",
             "created_at",

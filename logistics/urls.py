@@ -5,6 +5,9 @@ from logistics.views import dispatch, fleet, picking, shipments
 app_name = "logistics"
 urlpatterns = [
     path("carriers/", fleet.CarrierListView.as_view(), name="carrier-list"),
+    path("carriers/new/", fleet.CarrierCreateView.as_view(), name="carrier-create"),
+    path("carriers/<str:code>/", fleet.carrier_detail, name="carrier-detail"),
+    path("carriers/<str:code>/edit/", fleet.CarrierEditView.as_view(), name="carrier-edit"),
     path("vehicles/", fleet.VehicleListView.as_view(), name="vehicle-list"),
     path("dispatch-plans/", dispatch.DispatchPlanListView.as_view(), name="dispatch-plan-list"),
     path(

@@ -151,15 +151,13 @@ def seed_history(ctx) -> None:
     customers differ in how recently, how often and how much they bought
     (what the CRM scores read). Written in bulk: history, not live intake,
     so no stock moves, shipments or events."""
-    import secrets
     from datetime import timedelta
-    from decimal import Decimal
 
     from django.utils import timezone
 
     from crm.models import Customer
     from inventory.models import Product
-    from orders.models import Order, OrderLine
+    from orders.models import Order
 
     if Order.objects.filter(external_ref__startswith="HIST-").exists():
         return
@@ -188,62 +186,102 @@ def seed_history(ctx) -> None:
             days = last_days + (first_days - last_days) * k // max(n - 1, 1)
             placed_at = now - timedelta(days=days, hours=rng.randint(0, 23))
             chosen = rng.sample(products, rng.randint(1, 3))
-            order_lines, subtotal = [], Decimal("0")
-            for line_no, product in enumerate(chosen, start=1):
-                quantity = rng.randint(5, 40) if big else rng.randint(1, 3)
-                price = product.list_price
-                total = (price * quantity).quantize(Decimal("0.01"))
-                subtotal += total
-                order_lines.append(
-                    OrderLine(
-                        line_no=line_no,
-                        product=product,
-                        sku=product.sku,
-                        name=product.name,
-                        quantity=quantity,
-                        unit_price=price,
-                        line_total=total,
-                        unit_cost=product.unit_cost,
-                        quantity_shipped=quantity,
-                    )
+            order_lines = [
+                history_line(
+                    line_no=line_no,
+                    product=product,
+                    quantity=rng.randint(5, 40) if big else rng.randint(1, 3),
                 )
-            address = customer.default_address
-            ref = f"HIST-{customer.code}-{k + 1:02d}"
+                for line_no, product in enumerate(chosen, start=1)
+            ]
             orders.append(
-                Order(
+                history_order(
                     number=f"SO-{timezone.localtime(placed_at):%Y%m%d}-H{len(orders) + 1:04d}",
                     channel=rng.choice(channels),
-                    external_ref=ref,
+                    external_ref=f"HIST-{customer.code}-{k + 1:02d}",
                     customer=customer,
-                    shipping_address={
-                        "recipient": address.recipient if address else customer.name,
-                        "phone": address.phone if address else customer.phone,
-                        "province": address.province if address else "",
-                        "city": address.city if address else "",
-                        "district": address.district if address else "",
-                        "street": address.street if address else "",
-                        "postcode": address.postcode if address else "",
-                    },
-                    subtotal=subtotal,
-                    total=subtotal,
+                    lines=order_lines,
                     placed_at=placed_at,
-                    promised_date=timezone.localtime(placed_at).date() + timedelta(days=5),
-                    status=Order.Status.COMPLETED,
-                    payment_status=Order.PaymentStatus.PAID,
-                    tracking_token=secrets.token_urlsafe(32),
                     note="历史订单（导入）",
                 )
             )
             lines.append(order_lines)
+    history_save(orders, lines, prefix="HIST-")
+    ctx.report("past orders (two years of history)", len(orders))
+
+
+def history_line(*, line_no: int, product, quantity: int):
+    """A line of an imported history order: at the product's list price and
+    cost, shipped in full."""
+    from decimal import Decimal
+
+    from orders.models import OrderLine
+
+    return OrderLine(
+        line_no=line_no,
+        product=product,
+        sku=product.sku,
+        name=product.name,
+        quantity=quantity,
+        unit_price=product.list_price,
+        line_total=(product.list_price * quantity).quantize(Decimal("0.01")),
+        unit_cost=product.unit_cost,
+        quantity_shipped=quantity,
+    )
+
+
+def history_order(*, number: str, channel, external_ref: str, customer, lines, placed_at, note):
+    """An imported history order (not saved): completed and paid, for the
+    total of its lines, to the customer's default address, promised five
+    days after it was placed."""
+    import secrets
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from orders.models import Order
+
+    address = customer.default_address
+    subtotal = sum((line.line_total for line in lines), Decimal("0"))
+    return Order(
+        number=number,
+        channel=channel,
+        external_ref=external_ref,
+        customer=customer,
+        shipping_address={
+            "recipient": address.recipient if address else customer.name,
+            "phone": address.phone if address else customer.phone,
+            "province": address.province if address else "",
+            "city": address.city if address else "",
+            "district": address.district if address else "",
+            "street": address.street if address else "",
+            "postcode": address.postcode if address else "",
+        },
+        subtotal=subtotal,
+        total=subtotal,
+        placed_at=placed_at,
+        promised_date=timezone.localtime(placed_at).date() + timedelta(days=5),
+        status=Order.Status.COMPLETED,
+        payment_status=Order.PaymentStatus.PAID,
+        tracking_token=secrets.token_urlsafe(32),
+        note=note,
+    )
+
+
+def history_save(orders: list, lines: list[list], *, prefix: str) -> None:
+    """Write history orders in bulk, then each one's lines (`lines[i]` are
+    `orders[i]`'s); every order's external reference starts with `prefix`."""
+    from orders.models import Order, OrderLine
+
     Order.objects.bulk_create(orders, batch_size=500)
     saved = dict(
-        Order.objects.filter(external_ref__startswith="HIST-").values_list("external_ref", "pk")
+        Order.objects.filter(external_ref__startswith=prefix).values_list("external_ref", "pk")
     )
     for order, order_lines in zip(orders, lines, strict=True):
         for line in order_lines:
             line.order_id = saved[order.external_ref]
     OrderLine.objects.bulk_create([line for group in lines for line in group], batch_size=1000)
-    ctx.report("past orders (two years of history)", len(orders))
 
 
 def _pick_profile(pick: float, profiles):

@@ -194,9 +194,7 @@ class OrderLine(TimeStampedModel):
     quantity_reserved = models.PositiveIntegerField(_("reserved"), default=0)
     quantity_backordered = models.PositiveIntegerField(_("backorder"), default=0)
     # Units the first allocation could not reserve (0 = served from stock): fill rate.
-    quantity_short_at_allocation = models.PositiveIntegerField(
-        _("short at allocation"), default=0
-    )
+    quantity_short_at_allocation = models.PositiveIntegerField(_("short at allocation"), default=0)
     quantity_shipped = models.PositiveIntegerField(_("shipped"), default=0)
     quantity_returned = models.PositiveIntegerField(_("returned"), default=0)
 

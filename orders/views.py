@@ -58,6 +58,22 @@ class OrderListView(StaffListView):
     create_url_name = "orders:order-create"
     create_permission = "orders.add_order"
     empty_message = gettext_lazy("No orders match these filters.")
+    drill_filters = (
+        "placed_from",
+        "placed_to",
+        "confirmed_from",
+        "confirmed_to",
+        "delivered_from",
+        "delivered_to",
+        "delivery",
+        "backordered",
+        "warehouse",
+    )
+
+    def get_queryset(self):
+        # Built per request: `at_risk` counts from today, not from the day
+        # the process started.
+        return order_list()
 
     def get_filterset(self, filterset_class):
         filterset = super().get_filterset(filterset_class)

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from aftersales.models import ReturnRequest
 from erp.core.filters import SearchFilter
 from inventory.models import Warehouse
+from orders.filters import OrderWarehouseFilter
 
 
 class ReturnRequestFilter(django_filters.FilterSet):
@@ -35,6 +36,13 @@ class ReturnRequestFilter(django_filters.FilterSet):
     requested_to = django_filters.DateFilter(
         field_name="requested_at", lookup_expr="date__lte", label=_("requested to")
     )
+    # The rows behind the KPIs (analytics drill-down links): the order's
+    # sales channel and warehouse (orders.selectors.order_warehouse).
+    sales_channel = django_filters.CharFilter(
+        field_name="order__channel__code", label=_("sales channel")
+    )
+    reason = django_filters.CharFilter(method="_reason", label=_("reason"))
+    order_warehouse = OrderWarehouseFilter(prefix="order__")
     ordering = django_filters.OrderingFilter(
         fields=(
             ("requested_at", "requested_at"),
@@ -55,4 +63,15 @@ class ReturnRequestFilter(django_filters.FilterSet):
             "warehouse",
             "requested_from",
             "requested_to",
+            "sales_channel",
+            "order_warehouse",
+            "reason",
         ]
+
+    def _reason(self, queryset, name, value):
+        """The reason as the KPIs group returns by it: the whole reason, or
+        its first 100 characters (analytics.selectors.facts.reason_of)."""
+        value = value.strip()
+        if len(value) >= 100:
+            return queryset.filter(reason__startswith=value)
+        return queryset.filter(reason=value)

@@ -7,6 +7,7 @@ from django.utils.translation import pgettext_lazy
 
 from aftersales.models import Priority, ServiceTeam, Ticket, TicketKind
 from erp.core.filters import SearchFilter, YesNoFilter
+from orders.filters import OrderWarehouseFilter
 
 # Priorities in their real order (the stored words sort alphabetically).
 PRIORITY_RANK = Case(
@@ -123,6 +124,24 @@ class TicketFilter(django_filters.FilterSet):
         field_name="created_at", lookup_expr="date__lte", label=_("created to")
     )
     sla = django_filters.ChoiceFilter(choices=SLA_STATES, method="_sla", label=_("SLA"))
+    # The rows behind the KPIs (analytics drill-down links).
+    responded_from = django_filters.DateFilter(
+        field_name="first_responded_at", lookup_expr="date__gte", label=_("first response from")
+    )
+    responded_to = django_filters.DateFilter(
+        field_name="first_responded_at", lookup_expr="date__lte", label=_("first response to")
+    )
+    resolved_from = django_filters.DateFilter(
+        field_name="resolved_at", lookup_expr="date__gte", label=_("resolved from")
+    )
+    resolved_to = django_filters.DateFilter(
+        field_name="resolved_at", lookup_expr="date__lte", label=_("resolved to")
+    )
+    sla_met = YesNoFilter(method="_sla_met", label=_("SLA met"))
+    sales_channel = django_filters.CharFilter(
+        field_name="order__channel__code", label=_("sales channel")
+    )
+    order_warehouse = OrderWarehouseFilter(prefix="order__")
     ordering = TicketOrderingFilter(
         fields=(
             ("created_at", "created_at"),
@@ -149,9 +168,21 @@ class TicketFilter(django_filters.FilterSet):
             "created_from",
             "created_to",
             "sla",
+            "responded_from",
+            "responded_to",
+            "resolved_from",
+            "resolved_to",
+            "sla_met",
+            "sales_channel",
+            "order_warehouse",
         ]
 
     def _sla(self, queryset, name, value):
         if not value:
             return queryset
         return queryset.filter(sla_state_q(value, timezone.now()))
+
+    def _sla_met(self, queryset, name, value):
+        """Under an SLA policy, and neither target breached (yes) or one breached (no)."""
+        met = Q(first_response_breached=False, resolution_breached=False)
+        return queryset.filter(sla_policy__isnull=False).filter(met if value else ~met)

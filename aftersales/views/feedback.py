@@ -40,6 +40,7 @@ class FeedbackListView(StaffListView):
         ("comment", gettext_lazy("comment")),
     ]
     empty_message = gettext_lazy("No feedback matches these filters.")
+    drill_filters = ("answered_from", "answered_to", "sales_channel", "order_warehouse")
 
     def get_queryset(self):
         return feedback_visible_to(self.request.user, feedback_list())

@@ -151,6 +151,7 @@ class ReturnListView(StaffListView):
         ("requested_at", gettext_lazy("requested at"), "requested_at"),
     ]
     empty_message = gettext_lazy("No returns match these filters.")
+    drill_filters = ("sales_channel", "order_warehouse", "reason")
 
     def get_queryset(self):
         return returns_visible_to(self.request.user, super().get_queryset())

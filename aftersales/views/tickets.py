@@ -118,6 +118,15 @@ class TicketListView(StaffListView):
     queue = "all"
     open_by_default = False
     hidden_filters: tuple[str, ...] = ()
+    drill_filters = (
+        "responded_from",
+        "responded_to",
+        "resolved_from",
+        "resolved_to",
+        "sla_met",
+        "sales_channel",
+        "order_warehouse",
+    )
     columns = [
         ("number", gettext_lazy("ticket number"), "number"),
         ("subject", gettext_lazy("subject")),

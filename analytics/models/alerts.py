@@ -15,17 +15,30 @@ from erp.core.models import TimeStampedModel
 
 
 class KpiTarget(TimeStampedModel):
-    """The value a KPI should reach, and how it is compared."""
+    """The value a KPI should reach, and how it is compared. The KPIs are
+    defined in analytics.selectors.kpis, which also gives each value its
+    traffic light against its target."""
 
     class Kpi(models.TextChoices):
+        ORDERS_PLACED = "orders_placed", _("orders")
+        REVENUE = "revenue", _("revenue")
         ON_TIME_DELIVERY_RATE = "on_time_delivery_rate", _("on-time delivery rate")
         ORDER_CYCLE_TIME = "order_cycle_time", _("order cycle time")
         FILL_RATE = "fill_rate", _("fill rate")
+        BACKORDER_RATE = "backorder_rate", _("backorder rate")
+        FREIGHT_COST_PER_ORDER = "freight_cost_per_order", _("freight cost per order")
+        CO2E_PER_ORDER = "co2e_per_order", _("CO2e per order")
+        INVENTORY_TURNOVER = "inventory_turnover", _("inventory turnover")
         INVENTORY_TURNOVER_DAYS = "inventory_turnover_days", _("inventory turnover (days)")
+        INVENTORY_VALUE = "inventory_value", _("average inventory value")
+        STOCKOUT_RATE = "stockout_rate", _("stock-out rate")
         RETURN_RATE = "return_rate", _("return rate")
+        TICKETS_OPENED = "tickets_opened", _("tickets opened")
         FIRST_RESPONSE_TIME = "first_response_time", _("first response time")
         RESOLUTION_TIME = "resolution_time", _("resolution time")
+        SLA_COMPLIANCE = "sla_compliance", _("SLA compliance")
         CSAT = "csat", _("customer satisfaction (CSAT)")
+        NPS = "nps", _("net promoter score (NPS)")
 
     class Comparison(models.TextChoices):
         AT_LEAST = "at_least", _("at least")  # actual >= target

@@ -20,13 +20,15 @@ from django.utils.translation import gettext as _
 
 from aftersales.models import SlaRecord, Ticket
 from analytics.models import Alert
+from analytics.selectors.forecasts import forecast_daily_demand
 from analytics.services.alerts import alert_raise, alerts_clear
 from erp.core.roles import Role
 from inventory.models import Product, StockLevel
 from logistics.models import Shipment, ShipmentException
 from orders.models import Order, OrderLine, SalesChannel
 
-# Stock-out estimate: average daily demand over this many trailing days.
+# Stock-out estimate without a current forecast: average daily demand over
+# this many trailing days.
 DEMAND_WINDOW_DAYS = 28
 
 # Surges: the last full hour against the same hour on each of the previous
@@ -154,17 +156,19 @@ def stockout_scan(*, now: datetime | None = None) -> dict[str, int]:
     """Products whose days of cover fall below their lead time: a
     replenishment ordered now would arrive after the stock runs out.
 
-    This is the interim estimate until the demand-forecasting part lands (it
-    will replace the average below with the forecast). Per product across
-    active warehouses, kept simple: average daily demand = units on order
-    lines of orders not cancelled, placed in the trailing DEMAND_WINDOW_DAYS
-    days, divided by that many days; days of cover = available (on hand less
-    reserved) / average daily demand. Products without demand are never at
-    risk. Critical when nothing is available. Cause per episode, as for low
-    stock."""
+    Per product across active warehouses: days of cover = available (on hand
+    less reserved) / daily demand. The daily demand is the forecast's where a
+    current forecast exists (analytics.selectors.forecasts.forecast_daily_demand:
+    forecast units over the lead time / lead time, from a refresh at most
+    ANALYTICS_FORECAST_MAX_AGE_HOURS old); otherwise the average of the
+    trailing DEMAND_WINDOW_DAYS days (units on order lines of orders not
+    cancelled, placed in that window, / that many days). The message says
+    which. Products without demand are never at risk. Critical when nothing
+    is available. Cause per episode, as for low stock."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    demand = dict(
+    forecast = forecast_daily_demand(now=now)
+    recent = dict(
         OrderLine.objects.filter(
             order__placed_at__gte=now - timedelta(days=DEMAND_WINDOW_DAYS),
             order__placed_at__lte=now,
@@ -176,44 +180,61 @@ def stockout_scan(*, now: datetime | None = None) -> dict[str, int]:
         .filter(units__gt=0)
         .values_list("product_id", "units")
     )
+    demand = {
+        product_id: (Decimal(units) / DEMAND_WINDOW_DAYS, None)
+        for product_id, units in recent.items()
+    }
+    demand.update(forecast)  # the forecast, where there is one, over the average
+    demand = {product_id: found for product_id, found in demand.items() if found[0] > 0}
     available = dict(
         StockLevel.objects.filter(product_id__in=list(demand), warehouse__active=True)
         .values("product_id")
         .annotate(units=Sum(F("on_hand") - F("reserved")))
         .values_list("product_id", "units")
     )
-    products = Product.objects.filter(pk__in=list(demand)).only("sku", "name", "lead_time_days")
+    products = Product.objects.filter(pk__in=list(demand), active=True).only(
+        "sku", "name", "lead_time_days"
+    )
     at_risk = []
     for product in products.order_by("pk"):
-        daily = Decimal(demand[product.pk]) / DEMAND_WINDOW_DAYS
+        daily, model = demand[product.pk]
         units = available.get(product.pk) or 0
         cover = Decimal(max(units, 0)) / daily
         if cover < product.lead_time_days:
-            at_risk.append((product, units, daily, cover))
+            at_risk.append((product, units, daily, cover, model))
     causes = _episode_causes(
         Alert.Kind.STOCKOUT_FORECAST, (f"product:{p.pk}" for p, *_rest in at_risk)
     )
     conditions = []
-    for product, units, daily, cover in at_risk:
+    for product, units, daily, cover, model in at_risk:
         subject = f"product:{product.pk}"
         cover_days = cover.quantize(Decimal("0.1"))
         daily_units = daily.quantize(Decimal("0.01"))
+        values = {
+            "available": units,
+            "cover": cover_days,
+            "daily": daily_units,
+            "lead": product.lead_time_days,
+        }
+        if model is not None:
+            message = _(
+                "%(available)s available cover %(cover)s days at %(daily)s a day (demand "
+                "forecast, %(model)s); the lead time is %(lead)s days."
+            ) % {**values, "model": model}
+            basis = {"demand_source": "forecast", "forecast_model": model}
+        else:
+            message = _(
+                "%(available)s available cover %(cover)s days at %(daily)s a day (average of "
+                "the last %(window)s days); the lead time is %(lead)s days."
+            ) % {**values, "window": DEMAND_WINDOW_DAYS}
+            basis = {"demand_source": "average", "window_days": DEMAND_WINDOW_DAYS}
         conditions.append(
             {
                 "subject_key": subject,
                 "cause_key": causes.get(subject, f"{subject}:stockout:{today.isoformat()}"),
                 "subject_label": f"{product.sku} {product.name}",
                 "subject_url": _url("inventory:product-detail", product.sku),
-                "message": _(
-                    "%(available)s available cover %(cover)s days at %(daily)s a day; "
-                    "the lead time is %(lead)s days."
-                )
-                % {
-                    "available": units,
-                    "cover": cover_days,
-                    "daily": daily_units,
-                    "lead": product.lead_time_days,
-                },
+                "message": message,
                 "severity": Alert.Severity.CRITICAL if units <= 0 else Alert.Severity.WARNING,
                 "owner_role": Role.WAREHOUSE_MANAGER,
                 "details": {
@@ -222,7 +243,7 @@ def stockout_scan(*, now: datetime | None = None) -> dict[str, int]:
                     "daily_demand": str(daily_units),
                     "days_of_cover": str(cover_days),
                     "lead_time_days": product.lead_time_days,
-                    "window_days": DEMAND_WINDOW_DAYS,
+                    **basis,
                 },
             }
         )

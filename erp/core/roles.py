@@ -40,10 +40,34 @@ CRM_CUSTOMER_READ = [
 # analytics.selectors.alerts_visible_to), acknowledge, assign and resolve them.
 ALERT_WORK = ["analytics.view_alert", "analytics.resolve_alert", "analytics.view_alertevent"]
 
+# Reports: those who request them see their own (admins every one); which
+# kinds each may request follows their other permissions
+# (analytics.reports.kinds). Managers and analysts also schedule them.
+REPORT_USE = ["analytics.view_report", "analytics.add_report"]
+REPORT_SCHEDULE = [
+    "analytics.view_reportschedule",
+    "analytics.add_reportschedule",
+    "analytics.change_reportschedule",
+]
+
+# Demand forecasts and reorder suggestions (the product page's chart, the
+# reorder list and API): warehouse managers, analysts and admins. Applying a
+# suggestion also takes inventory.change_product.
+FORECAST_READ = [
+    "analytics.view_forecastrun",
+    "analytics.view_forecastpoint",
+    "analytics.view_reordersuggestion",
+]
+
+# KPIs (analytics.selectors.kpis, /api/v1/kpis/): those who steer - admins
+# and analysts (all of analytics), warehouse and account managers.
+KPI_READ = ["analytics.view_kpis"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.ADMIN: ["*"],
     Role.ORDER_CLERK: [
         *ALERT_WORK,
+        *REPORT_USE,
         "orders.*",
         *CRM_CUSTOMER_READ,
         "crm.view_interaction",
@@ -73,6 +97,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     Role.WAREHOUSE_MANAGER: [
         *ALERT_WORK,
+        *KPI_READ,
+        *REPORT_USE,
+        *REPORT_SCHEDULE,
+        *FORECAST_READ,
         "inventory.*",
         "orders.view_*",
         "logistics.view_*",
@@ -85,6 +113,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     Role.DISPATCHER: [
         *ALERT_WORK,
+        *REPORT_USE,
         "logistics.*",
         "orders.view_*",
         "inventory.view_warehouse",
@@ -94,6 +123,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     Role.AFTERSALES_AGENT: [
         *ALERT_WORK,
+        *REPORT_USE,
         "aftersales.*",
         "orders.view_*",
         "orders.add_refund",
@@ -105,6 +135,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.view_product",
     ],
     Role.ACCOUNT_MANAGER: [
+        *KPI_READ,
+        *REPORT_USE,
         "crm.*",
         "orders.view_*",
         "aftersales.view_*",

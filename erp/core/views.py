@@ -11,6 +11,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.cache import cache
 from django.db import connection
+from django.forms import DateInput
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -21,6 +22,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from django_filters import DateFilter
 from django_filters.views import FilterView
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
@@ -101,9 +103,26 @@ class StaffListView(StaffPageMixin, FilterView):
     empty_message = ""
 
     export_limit = 50_000
+    # Filters that only links set (the KPIs' drill-downs): shown in the form
+    # when the address carries them, so the everyday form stays short.
+    drill_filters: tuple[str, ...] = ()
 
     def row_url(self, obj) -> str | None:
         return None
+
+    def get_filterset(self, filterset_class):
+        # Before the form is built (subclasses go on to change it): a filter
+        # the address does not carry filters nothing, so it simply goes.
+        filterset = super().get_filterset(filterset_class)
+        for name in self.drill_filters:
+            drill = filterset.filters.get(name)
+            if drill is None:
+                continue
+            if name not in self.request.GET:
+                del filterset.filters[name]
+            elif isinstance(drill, DateFilter):
+                drill.extra["widget"] = DateInput(attrs={"type": "date"})
+        return filterset
 
     def get(self, request, *args, **kwargs):
         export = request.GET.get("export")

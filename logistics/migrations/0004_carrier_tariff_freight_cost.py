@@ -4,40 +4,51 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('logistics', '0003_shipments_tracking_dispatch'),
+        ("logistics", "0003_shipments_tracking_dispatch"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='carrier',
-            name='base_fee',
-            field=models.DecimalField(decimal_places=2, default=0, max_digits=10, verbose_name='base fee per shipment'),
+            model_name="carrier",
+            name="base_fee",
+            field=models.DecimalField(
+                decimal_places=2, default=0, max_digits=10, verbose_name="base fee per shipment"
+            ),
         ),
         migrations.AddField(
-            model_name='carrier',
-            name='fee_per_kg',
-            field=models.DecimalField(decimal_places=2, default=0, max_digits=10, verbose_name='fee per kg'),
+            model_name="carrier",
+            name="fee_per_kg",
+            field=models.DecimalField(
+                decimal_places=2, default=0, max_digits=10, verbose_name="fee per kg"
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcarrier',
-            name='base_fee',
-            field=models.DecimalField(decimal_places=2, default=0, max_digits=10, verbose_name='base fee per shipment'),
+            model_name="historicalcarrier",
+            name="base_fee",
+            field=models.DecimalField(
+                decimal_places=2, default=0, max_digits=10, verbose_name="base fee per shipment"
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcarrier',
-            name='fee_per_kg',
-            field=models.DecimalField(decimal_places=2, default=0, max_digits=10, verbose_name='fee per kg'),
+            model_name="historicalcarrier",
+            name="fee_per_kg",
+            field=models.DecimalField(
+                decimal_places=2, default=0, max_digits=10, verbose_name="fee per kg"
+            ),
         ),
         migrations.AddField(
-            model_name='historicalshipment',
-            name='freight_cost',
-            field=models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True, verbose_name='freight cost'),
+            model_name="historicalshipment",
+            name="freight_cost",
+            field=models.DecimalField(
+                blank=True, decimal_places=2, max_digits=12, null=True, verbose_name="freight cost"
+            ),
         ),
         migrations.AddField(
-            model_name='shipment',
-            name='freight_cost',
-            field=models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True, verbose_name='freight cost'),
+            model_name="shipment",
+            name="freight_cost",
+            field=models.DecimalField(
+                blank=True, decimal_places=2, max_digits=12, null=True, verbose_name="freight cost"
+            ),
         ),
     ]

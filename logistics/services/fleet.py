@@ -1,5 +1,7 @@
 """Every write to carriers (and, with the logistics capability, shipments)."""
 
+from decimal import Decimal
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -23,7 +25,12 @@ def carrier_create(
     tracking_url_template: str = "",
     own_fleet: bool = False,
     emission_factor=None,
+    base_fee=Decimal("0"),
+    fee_per_kg=Decimal("0"),
+    active: bool = True,
 ) -> Carrier:
+    """A carrier, with its freight tariff: a shipment it takes costs
+    base_fee + weight (kg) x fee_per_kg (estimated at dispatch)."""
     code = code.strip().upper()
     if Carrier.objects.filter(code=code).exists():
         raise CarrierInvalid(_("A carrier with this code exists already."), field="code")
@@ -31,6 +38,7 @@ def carrier_create(
         raise CarrierInvalid(
             _("The tracking link template must contain {number}."), field="tracking_url_template"
         )
+    _check_tariff({"base_fee": base_fee, "fee_per_kg": fee_per_kg})
     return Carrier.objects.create(
         code=code,
         name=name,
@@ -39,7 +47,17 @@ def carrier_create(
         tracking_url_template=tracking_url_template,
         own_fleet=own_fleet,
         emission_factor=emission_factor,
+        base_fee=base_fee,
+        fee_per_kg=fee_per_kg,
+        active=active,
     )
+
+
+def _check_tariff(values: dict) -> None:
+    for field in ("base_fee", "fee_per_kg"):
+        value = values.get(field)
+        if value is not None and Decimal(value) < 0:
+            raise CarrierInvalid(_("A tariff cannot be negative."), field=field)
 
 
 CARRIER_EDITABLE = {
@@ -49,6 +67,8 @@ CARRIER_EDITABLE = {
     "tracking_url_template",
     "own_fleet",
     "emission_factor",
+    "base_fee",
+    "fee_per_kg",
     "active",
 }
 VEHICLE_EDITABLE = {
@@ -69,6 +89,7 @@ def carrier_update(*, carrier: Carrier, **changes) -> Carrier:
         raise CarrierInvalid(
             _("The tracking link template must contain {number}."), field="tracking_url_template"
         )
+    _check_tariff(changes)
     carrier = Carrier.objects.select_for_update().get(pk=carrier.pk)
     return fields_update(carrier, changes, allowed=CARRIER_EDITABLE)
 

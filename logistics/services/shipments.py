@@ -6,7 +6,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -401,11 +401,17 @@ def _deliver_order_if_complete(shipment: Shipment, actor) -> None:
         .values_list("order_line_id", "units")
     )
     if all(delivered.get(line.pk, 0) >= line.quantity for line in order.lines.all()):
+        # Delivered when the last parcel was signed for (a proof of delivery
+        # may be recorded after the fact), not when it was recorded.
+        last = Shipment.objects.filter(order=order, status=Status.DELIVERED).aggregate(
+            last=Max("delivered_at")
+        )["last"]
         order_deliver(
             order=order,
             actor=actor,
             reason=_("Every line delivered (last shipment %(number)s).")
             % {"number": shipment.number},
+            delivered_at=last,
         )
 
 

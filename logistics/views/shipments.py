@@ -128,6 +128,7 @@ class ShipmentListView(StaffListView):
         ("open_exception", gettext_lazy("open exception")),
     ]
     empty_message = gettext_lazy("No shipments match these filters.")
+    drill_filters = ("dispatched_from", "dispatched_to", "sales_channel")
 
     def row_url(self, obj):
         return reverse("logistics:shipment-detail", args=[obj.number])

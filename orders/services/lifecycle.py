@@ -22,11 +22,19 @@ SHIPPABLE = (Status.CONFIRMED, Status.IN_FULFILMENT, Status.PARTIALLY_SHIPPED)
 
 
 def order_transition(
-    *, order: Order, to_status: str, actor=None, reason: str = "", visible_to_customer: bool = True
+    *,
+    order: Order,
+    to_status: str,
+    actor=None,
+    reason: str = "",
+    visible_to_customer: bool = True,
+    delivered_at=None,
 ) -> OrderEvent:
     """Move a locked order to `to_status` if the table allows it, with its event.
 
     Callers hold the order's row lock (orders.lock_objects.order_for_update).
+    Moving to delivered records `delivered_at` (default: now) as the time the
+    customer had everything.
     """
     from_status = order.status
     _check_allowed(order, to_status)
@@ -44,7 +52,7 @@ def order_transition(
     order.held_from = from_status if to_status == Status.ON_HOLD else ""
     fields = ["status", "held_from", "updated_at"]
     if to_status == Status.DELIVERED and order.delivered_at is None:
-        order.delivered_at = timezone.now()
+        order.delivered_at = delivered_at or timezone.now()
         fields.append("delivered_at")
     order.save(update_fields=fields)
     event = OrderEvent.objects.create(
@@ -376,8 +384,15 @@ def order_ship_units(
 
 
 @transaction.atomic
-def order_deliver(*, order: Order, actor=None, reason: str = "") -> Order:
-    """The customer has everything: a shipped order becomes delivered."""
+def order_deliver(*, order: Order, actor=None, reason: str = "", delivered_at=None) -> Order:
+    """The customer has everything: a shipped order becomes delivered, at
+    `delivered_at` (the last proof of delivery's time; default now)."""
     order = order_for_update(order.pk)
-    order_transition(order=order, to_status=Status.DELIVERED, actor=actor, reason=reason)
+    order_transition(
+        order=order,
+        to_status=Status.DELIVERED,
+        actor=actor,
+        reason=reason,
+        delivered_at=delivered_at,
+    )
     return order

@@ -5,11 +5,13 @@ waiting for its note) once the condition goes away."""
 
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+from django.utils import timezone, translation
 
 from aftersales.models import SlaRecord, Ticket
-from analytics.models import Alert, AlertEvent
+from analytics.models import Alert, AlertEvent, ForecastRun, ReorderSuggestion
 from analytics.services import scans
 from analytics.services.lifecycle import alert_resolve
 from analytics.services.scans import (
@@ -178,6 +180,12 @@ def test_stockout_raised_when_days_of_cover_fall_below_the_lead_time(
     assert alert.details["days_of_cover"] == "6.0"
     assert alert.details["daily_demand"] == "1.00"
     assert alert.details["lead_time_days"] == 7
+    # No forecast yet: the 28-day average, and the message says so.
+    assert alert.details["demand_source"] == "average"
+    with translation.override("en"):
+        stockout_scan()
+        alert.refresh_from_db()
+    assert "(average of the last 28 days)" in alert.message
     assert stockout_scan() == {"found": 1, "raised": 0, "cleared": 0}
 
     world["tea"].lead_time_days = 5  # a faster supplier: 6 days cover it
@@ -215,6 +223,84 @@ def test_stockout_is_critical_with_nothing_available(
     alert = one(Alert.Kind.STOCKOUT_FORECAST)
     assert alert.severity == Alert.Severity.CRITICAL
     assert alert.details["available"] == 0
+
+
+def make_forecast(product, daily: str, *, generated_at, label="ETS(A,N,A) m=7"):
+    """A current all-warehouses forecast of `daily` units a day for `product`."""
+    today = timezone.localdate(generated_at)
+    run = ForecastRun.objects.create(
+        product=product,
+        granularity="day",
+        method="ets",
+        model_label=label,
+        history_start=today - timedelta(days=200),
+        history_end=today - timedelta(days=1),
+        history_periods=200,
+        demand_periods=200,
+        horizon=56,
+        sigma=Decimal("1"),
+        generated_at=generated_at,
+    )
+    lead = product.lead_time_days
+    return ReorderSuggestion.objects.create(
+        product=product,
+        run=run,
+        lead_time_days=lead,
+        review_days=30,
+        service_level=Decimal("0.95"),
+        daily_demand=Decimal(daily),
+        lead_time_demand=Decimal(daily) * lead,
+        safety_stock=Decimal("4.35"),
+        reorder_point=0,
+        reorder_quantity=0,
+        generated_at=generated_at,
+    )
+
+
+def test_stockout_uses_the_forecast_when_a_current_one_exists(
+    frozen_clock,  # noqa: F811
+    world,  # noqa: F811
+    stock,  # noqa: F811
+    place,  # noqa: F811
+):
+    """28 units in 28 days (1 a day) leave 20 units 20 days of cover; the
+    forecast's 4 a day leaves 5 days, below the 7-day lead time. A forecast
+    older than ANALYTICS_FORECAST_MAX_AGE_HOURS is not used."""
+    stock("sh", "tea", 20)
+    place(("tea", 28))
+    assert stockout_scan()["found"] == 0
+    suggestion = make_forecast(
+        world["tea"], "4", generated_at=frozen_clock.now - timedelta(hours=8)
+    )
+    with translation.override("en"):
+        assert stockout_scan() == {"found": 1, "raised": 1, "cleared": 0}
+    alert = one(Alert.Kind.STOCKOUT_FORECAST)
+    assert alert.details["demand_source"] == "forecast"
+    assert alert.details["forecast_model"] == "ETS(A,N,A) m=7"
+    assert (alert.details["daily_demand"], alert.details["days_of_cover"]) == ("4.00", "5.0")
+    assert "at 4.00 a day (demand forecast, ETS(A,N,A) m=7)" in alert.message
+
+    # Stale: back to the average, which sees no risk.
+    ReorderSuggestion.objects.filter(pk=suggestion.pk).update(
+        generated_at=frozen_clock.now - timedelta(hours=49)
+    )
+    assert stockout_scan() == {"found": 0, "raised": 0, "cleared": 1}
+
+
+def test_a_forecast_of_no_demand_is_no_risk_whatever_was_ordered_lately(
+    frozen_clock,  # noqa: F811
+    world,  # noqa: F811
+    place,  # noqa: F811
+):
+    place(("cup", 4))  # recent demand and no stock: at risk on the average
+    assert stockout_scan()["found"] == 1
+    make_forecast(world["cup"], "0", generated_at=frozen_clock.now)
+    assert stockout_scan() == {"found": 0, "raised": 0, "cleared": 1}
+    # A forecast alone (nothing ordered lately) is enough to be at risk.
+    make_forecast(world["tea"], "2.5", generated_at=frozen_clock.now)
+    assert stockout_scan()["found"] == 1
+    alert = Alert.objects.get(subject_key=f"product:{world['tea'].pk}")
+    assert alert.severity == Alert.Severity.CRITICAL
 
 
 # --- SLA ----------------------------------------------------------------------------------

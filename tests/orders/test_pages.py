@@ -80,6 +80,21 @@ def test_list_filters_and_marks_orders_at_risk(world, stock, place, role_client)
     assert 'id="empty-state"' in body and "No orders match these filters." in body
 
 
+def test_list_counts_at_risk_from_today_not_from_when_the_process_started(
+    world, place, role_client, monkeypatch
+):
+    """The list's queryset was built once, when the module was imported, so
+    its at-risk horizon stood still while the days went by."""
+    order = place(("tea", 1), promised_in=5)
+    client = role_client("warehouse")
+    assert client.get("/orders/orders/?at_risk=true").context["paginator"].count == 0
+    later = timezone.now() + timedelta(days=3)  # the promised date is two days away
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    client = role_client("warehouse")  # signed in afresh: a session lasts 12 hours
+    listed = rows(client.get("/orders/orders/?at_risk=true").content.decode())
+    assert len(listed) == 1 and order.number in listed[0]
+
+
 def test_list_offers_new_order_to_clerks(world, role_client):
     body = role_client("order_clerk").get("/orders/orders/").content.decode()
     assert f'href="{reverse("orders:order-create")}"' in body

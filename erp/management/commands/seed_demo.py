@@ -20,9 +20,15 @@ SEEDERS = [
     "orders.demo",
     "logistics.demo",
     "aftersales.demo",
+    # Steady daily demand for a few products, for the forecasts to model.
+    "analytics.demo_demand",
     # Customers' relationship with us, once their orders and tickets exist.
     "crm.demo_activity",
     "analytics.demo",
+    # Forecasts and reorder suggestions, after the other analytics seeders.
+    "analytics.demo_forecasts",
+    # Finished reports and report schedules, over all of the above.
+    "analytics.demo_reports",
 ]
 
 
