@@ -9,5 +9,5 @@ class AftersalesConfig(AppConfig):
     def ready(self) -> None:
         from aftersales import (
             crm_hooks,  # noqa: F401  (scores, care rules, 360 sections)
-            receivers,  # noqa: F401  (customer notices on shipment exceptions)
+            receivers,  # noqa: F401  (a ticket for each shipment exception)
         )

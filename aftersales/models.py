@@ -1,6 +1,7 @@
 """After-sales: service teams, tickets with their messages and SLA clocks,
 returns and exchanges (RMA), repair work orders with spare parts, customer
-feedback, and the notices sent to customers about their deliveries."""
+feedback, and (kept for the record) the notices once sent to customers about
+their deliveries."""
 
 from datetime import time
 from decimal import Decimal
@@ -56,7 +57,10 @@ class ServiceTeam(TimeStampedModel):
 class CustomerNotice(TimeStampedModel):
     """A message to the customer about their delivery, sent because of
     something logistics reported (a failed attempt, damage, loss, a delay).
-    One per exception: a repeated signal or task sends nothing twice."""
+
+    Kept for the record only: such messages are now written by
+    erp.portal.notifications as Notification rows (event
+    `shipment_exception`), with every other customer message."""
 
     class Status(models.TextChoices):
         PENDING = "pending", pgettext_lazy("notice", "pending")

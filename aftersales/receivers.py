@@ -1,7 +1,8 @@
 """What after-sales does when logistics reports something (logistics sends
-its signals after commit and imports nothing from here). Each receiver
-catches its own failure, so one cannot keep the other from running; the
-periodic sweep `open-exception-tickets` opens any ticket a failure missed."""
+its signals after commit and imports nothing from here). The receiver
+catches its own failure; the periodic sweep `open-exception-tickets` opens
+any ticket a failure missed. The customer is told of the exception by
+erp.portal.notifications, which receives the same signal."""
 
 import logging
 
@@ -11,19 +12,6 @@ from logistics.models import ShipmentException
 from logistics.signals import shipment_exception_raised
 
 log = logging.getLogger(__name__)
-
-
-@receiver(shipment_exception_raised, sender=ShipmentException, dispatch_uid="aftersales.notice")
-def notify_customer(sender, exception_id, kind, **kwargs):
-    from aftersales.services import NOTICE_KINDS
-    from aftersales.tasks import notify_exception
-
-    if kind not in NOTICE_KINDS:
-        return
-    try:
-        notify_exception.delay(exception_id)
-    except Exception:  # the broker or the mail server: logged, the ticket still opens
-        log.exception("customer notice for shipment exception %s failed", exception_id)
 
 
 @receiver(shipment_exception_raised, sender=ShipmentException, dispatch_uid="aftersales.ticket")

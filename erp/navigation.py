@@ -106,7 +106,10 @@ NAVIGATION = [
     (
         _("Administration"),
         "bi-shield-lock",
-        [(_("Audit log"), "audit-log", "core.view_auditevent")],
+        [
+            (_("Customer notifications"), "customer-notifications", "core.view_notification"),
+            (_("Audit log"), "audit-log", "core.view_auditevent"),
+        ],
     ),
 ]
 

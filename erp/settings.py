@@ -418,12 +418,36 @@ MEDIA_URL = "/media/"
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="erp@example.com")
 
-# Notification backends per channel (erp.core.notifications); swap the SMS
-# one for a gateway's in production.
+# Notification backends per channel (erp.core.notifications): e-mail through
+# Django's mail; SMS and app push through an HTTP provider once its URL is set
+# (a JSON POST with the token), else printed to the console (development).
+_HTTP_BACKEND = "erp.core.notifications.HttpProviderBackend"
+_CONSOLE_BACKEND = "erp.core.notifications.ConsoleBackend"
+NOTIFICATION_HTTP = {
+    channel: {
+        "url": env(f"NOTIFY_{channel.upper()}_URL", default=""),
+        "token": env(f"NOTIFY_{channel.upper()}_TOKEN", default=""),
+        # "Authorization" sends "Bearer <token>"; any other header the bare token.
+        "header": env(f"NOTIFY_{channel.upper()}_TOKEN_HEADER", default="Authorization"),
+        "timeout": env.float("NOTIFY_HTTP_TIMEOUT", default=10.0),
+    }
+    for channel in ("sms", "push")
+}
 NOTIFICATION_BACKENDS = {
     "email": env("NOTIFY_EMAIL_BACKEND", default="erp.core.notifications.EmailBackend"),
-    "sms": env("NOTIFY_SMS_BACKEND", default="erp.core.notifications.LogSmsBackend"),
+    "sms": env(
+        "NOTIFY_SMS_BACKEND",
+        default=_HTTP_BACKEND if NOTIFICATION_HTTP["sms"]["url"] else _CONSOLE_BACKEND,
+    ),
+    "push": env(
+        "NOTIFY_PUSH_BACKEND",
+        default=_HTTP_BACKEND if NOTIFICATION_HTTP["push"]["url"] else _CONSOLE_BACKEND,
+    ),
 }
+# Customer notifications (erp.portal.notifications) also go as an app push
+# addressed to the customer's code, for an app that registers it with the
+# push provider once the customer signs in.
+NOTIFY_CUSTOMER_PUSH = env.bool("NOTIFY_CUSTOMER_PUSH", default=False)
 # Public address of the site, for links in notifications (survey, portal).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # After-sales: the return window where no return policy applies, and the
@@ -487,3 +511,34 @@ SITE_NAME = _("ERP downstream suite")
 COMPANY_NAME = env("COMPANY_NAME", default="")
 
 from erp.celery_settings import *  # noqa: E402,F403  (queues, routes, beat schedule)
+
+# --- Portal: customer sign-in with a one-time code (erp.portal.otp) -----------
+# How long a signed-in customer stays signed in (seconds, from the sign-in).
+PORTAL_SESSION_SECONDS = env.int("PORTAL_SESSION_SECONDS", default=4 * 3600)
+# A code's life, wrong tries per code, and the least wait before a new code.
+PORTAL_SIGNIN_CODE_SECONDS = env.int("PORTAL_SIGNIN_CODE_SECONDS", default=600)
+PORTAL_SIGNIN_CODE_ATTEMPTS = env.int("PORTAL_SIGNIN_CODE_ATTEMPTS", default=5)
+PORTAL_SIGNIN_RESEND_SECONDS = env.int("PORTAL_SIGNIN_RESEND_SECONDS", default=60)
+# Per hour: codes asked for from one IP, codes sent to one address, codes tried from one IP.
+PORTAL_SIGNIN_REQUESTS_PER_IP = env.int("PORTAL_SIGNIN_REQUESTS_PER_IP", default=20)
+PORTAL_SIGNIN_CODES_PER_ADDRESS = env.int("PORTAL_SIGNIN_CODES_PER_ADDRESS", default=5)
+PORTAL_SIGNIN_CHECKS_PER_IP = env.int("PORTAL_SIGNIN_CHECKS_PER_IP", default=30)
+
+# --- Portal: secret link and lookup (erp.portal.access) ---------------------
+# Lookups (order number + phone tail or postcode) per hour from one IP, per
+# hour and per day for one order number; unknown /track/<token>/ links per
+# hour from one IP before that IP gets 429 for every token.
+PORTAL_LOOKUPS_PER_IP_HOUR = env.int("PORTAL_LOOKUPS_PER_IP_HOUR", default=30)
+PORTAL_LOOKUPS_PER_ORDER_HOUR = env.int("PORTAL_LOOKUPS_PER_ORDER_HOUR", default=10)
+PORTAL_LOOKUPS_PER_ORDER_DAY = env.int("PORTAL_LOOKUPS_PER_ORDER_DAY", default=20)
+PORTAL_TOKEN_MISSES_PER_IP_HOUR = env.int("PORTAL_TOKEN_MISSES_PER_IP_HOUR", default=20)
+
+# --- Portal: self-service (erp.portal.views.selfservice) --------------------
+# Per hour: returns, repairs, complaints, replies and ratings sent (every
+# POST counts) from one IP and for one order; wrong checks (phone tail or
+# postcode, asked once per session before the first of them) for one order
+# and from one IP.
+PORTAL_SELFSERVICE_WRITES_PER_HOUR = env.int("PORTAL_SELFSERVICE_WRITES_PER_HOUR", default=30)
+PORTAL_SELFSERVICE_CHECKS_PER_HOUR = env.int("PORTAL_SELFSERVICE_CHECKS_PER_HOUR", default=10)
+# ... and wrong checks for one order per day (the lookup form's daily limit).
+PORTAL_SELFSERVICE_CHECKS_PER_DAY = env.int("PORTAL_SELFSERVICE_CHECKS_PER_DAY", default=20)

@@ -7,6 +7,7 @@ from oauth2_provider import views as oauth_views
 
 from erp import imports, views
 from erp.core import views as core_views
+from erp.portal.views import staff as portal_staff
 
 handler400 = core_views.bad_request
 handler403 = core_views.permission_denied
@@ -24,6 +25,11 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("audit/", views.AuditLogView.as_view(), name="audit-log"),
+    path(
+        "notifications/",
+        portal_staff.CustomerNotificationListView.as_view(),
+        name="customer-notifications",
+    ),
     path("imports/<str:kind>/", imports.import_page, name="import"),
     path("imports/<str:kind>/template.csv", imports.import_template, name="import-template"),
     path("orders/", include("orders.urls")),
@@ -32,6 +38,7 @@ urlpatterns = [
     path("aftersales/", include("aftersales.urls")),
     path("crm/", include("crm.urls")),
     path("analytics/", include("analytics.urls")),
+    path("track/", include("erp.portal.urls")),
     path("admin/", admin.site.urls),
     # Only the client-credentials endpoints: no authorisation pages, no
     # self-service application management.

@@ -377,9 +377,10 @@ def _photo_format(photo) -> str | None:
     return found if found in PHOTO_FORMATS else None
 
 
-def _check_photos(photos) -> list[tuple[object, str]]:
+def photos_check(photos) -> list[tuple[object, str]]:
     """[(photo, its format)]: at most MAX_PHOTOS, each a JPEG, PNG or WebP image
-    of at most 10 MB. Errors name `photos` or the file: `photos[i]`."""
+    of at most 10 MB. Errors name `photos` or the file: `photos[i]`. Also the
+    check of the photos customers send with a repair or a complaint (portal)."""
     photos = list(photos or ())
     if len(photos) > MAX_PHOTOS:
         raise ReturnInvalid(
@@ -444,7 +445,7 @@ def return_request_create(
     channel = _choice(channel, Ticket.Channel.choices, "channel")
     if not lines:
         raise ReturnInvalid(_("Choose at least one line to return."), field="lines")
-    photos = _check_photos(photos)
+    photos = photos_check(photos)
     reason = (reason or "").strip()
     if ticket is not None and ticket.customer_id != order.customer_id:
         raise ReturnInvalid(_("The ticket belongs to another customer."), field="ticket")

@@ -3,7 +3,9 @@
 Every status change goes through `ticket_transition`, which locks the row,
 checks TICKET_TRANSITIONS, moves the SLA clocks, writes a TicketEvent and
 notifies after commit. Customers hear about a new ticket, each reply and the
-resolution (with the survey link); staff about assignments.
+resolution (with the survey link) through the signal `ticket_customer_update`
+(erp.portal.notifications writes them, in their language); staff about
+assignments.
 """
 
 import secrets
@@ -24,6 +26,7 @@ from aftersales.models import (
     TicketMessage,
 )
 from aftersales.services import sla
+from aftersales.signals import ticket_customer_update
 from erp.core.errors import DomainError
 from erp.core.notifications import notification_send
 from erp.core.services import acting_person
@@ -74,57 +77,18 @@ def allowed_targets(ticket: Ticket) -> set[str]:
 # --- Notifications -----------------------------------------------------------
 
 
-def _customer_address(ticket: Ticket) -> tuple[str, str]:
-    """(channel, address) the customer is written to: e-mail, else SMS."""
-    email = ticket.contact_email or ticket.customer.email
-    if email:
-        return "email", email
-    phone = ticket.contact_phone or ticket.customer.phone
-    return ("sms", phone) if phone else ("email", "")
-
-
-def _notify_customer(ticket: Ticket, cause: str, subject: str, body: str) -> None:
-    channel, address = _customer_address(ticket)
-    notification_send(
-        key=f"ticket:{ticket.pk}:{cause}",
-        channel=channel,
-        recipient=address,
-        subject=subject,
-        body=body,
+def _tell_customer(ticket: Ticket, update: str, **ids) -> None:
+    """Send `ticket_customer_update` once the transaction commits: the
+    customer is written from erp.portal.notifications (their language, the
+    portal link, the notification backends), and a rolled-back change tells
+    them nothing."""
+    ticket_id = ticket.pk
+    transaction.on_commit(
+        lambda: ticket_customer_update.send(
+            sender=Ticket, ticket_id=ticket_id, update=update, **ids
+        ),
+        robust=True,  # a failing receiver must not fail the change
     )
-
-
-def _notify_created(ticket: Ticket) -> None:
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = _("[%(number)s] We received your request") % {"number": ticket.number}
-        body = _(
-            'Dear %(name)s,\n\nwe have received your request "%(subject)s" as ticket '
-            "%(number)s. We will answer you soon; reply to this message to add anything, "
-            "keeping %(number)s in the subject."
-        ) % {"name": ticket.customer.name, "subject": ticket.subject, "number": ticket.number}
-    _notify_customer(ticket, "created", subject, body)
-
-
-def _notify_reply(ticket: Ticket, message: TicketMessage) -> None:
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = _("[%(number)s] Reply to your request") % {"number": ticket.number}
-        body = message.body
-    _notify_customer(ticket, f"reply:{message.pk}", subject, body)
-
-
-def _notify_resolved(ticket: Ticket, feedback) -> None:
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = _("[%(number)s] Your request is resolved") % {"number": ticket.number}
-        body = _('Your request "%(subject)s" is resolved:\n\n%(summary)s') % {
-            "subject": ticket.subject,
-            "summary": ticket.resolution_summary,
-        }
-        if feedback is not None:
-            link = settings.SITE_URL.rstrip("/") + reverse(
-                "aftersales:survey", args=[feedback.token]
-            )
-            body += "\n\n" + _("How did we do? Rate our service: %(link)s") % {"link": link}
-    _notify_customer(ticket, f"resolved:{ticket.resolved_at:%Y%m%d%H%M%S}", subject, body)
 
 
 def _notify_assignee(ticket: Ticket, event: TicketEvent) -> None:
@@ -276,7 +240,7 @@ def ticket_create(
 
         ticket = ticket_auto_assign(ticket=ticket)
     if channel != Ticket.Channel.SYSTEM:
-        _notify_created(ticket)
+        _tell_customer(ticket, "created")
     return ticket
 
 
@@ -318,7 +282,7 @@ def _set_status(ticket: Ticket, to_status: str, *, actor, reason: str) -> None:
         ticket.resolved_at, ticket.closed_at = None, None
         fields += ["resolved_at", "closed_at"]
     ticket.save(update_fields=fields)
-    ticket_event_record(
+    event = ticket_event_record(
         ticket=ticket,
         kind=TicketEvent.Kind.STATUS,
         actor=actor,
@@ -329,7 +293,8 @@ def _set_status(ticket: Ticket, to_status: str, *, actor, reason: str) -> None:
     if to_status == Status.RESOLVED:
         from aftersales.services.feedback import feedback_request
 
-        _notify_resolved(ticket, feedback_request(ticket=ticket))
+        feedback_request(ticket=ticket)  # the survey the resolution message links to
+        _tell_customer(ticket, "resolved", event_id=event.pk)
 
 
 @transaction.atomic
@@ -455,7 +420,7 @@ def ticket_reply(
         _set_status(ticket, Status.IN_PROGRESS, actor=actor, reason="")
     if wait_for_customer and Status.WAITING_CUSTOMER in allowed_targets(ticket):
         _set_status(ticket, Status.WAITING_CUSTOMER, actor=actor, reason=_("asked the customer"))
-    _notify_reply(ticket, message)
+    _tell_customer(ticket, "reply", message_id=message.pk)
     return message
 
 

@@ -120,13 +120,14 @@ class IntegrationClient(models.Model):
 
 class Notification(models.Model):
     """One message to a person through a notification backend (e-mail, SMS,
-    console). `key` names its cause (e.g. "ticket:42:created:customer"), so
+    app push). `key` names its cause (e.g. "ticket:42:created:customer"), so
     the same notification is sent at most once, however often a signal
     fires or a task is retried."""
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("email")
         SMS = "sms", _("SMS")
+        PUSH = "push", _("app push")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")  # written, not yet handed to the backend

@@ -4,11 +4,24 @@
 hands it to the backend of its channel after the transaction commits, so a
 rolled-back change sends nothing and a repeated signal or retried task sends
 nothing twice. Backends are named in settings.NOTIFICATION_BACKENDS
-(channel -> dotted path); by default e-mail goes through Django's mail
-(console in development) and SMS to the log.
+(channel -> dotted path):
+
+- `EmailBackend`: Django's mail (the console in development, `EMAIL_URL`).
+- `HttpProviderBackend`: SMS and app push through an HTTP provider - one JSON
+  POST per message to the channel's URL in settings.NOTIFICATION_HTTP, with
+  its token; any failure raises, so the delivery task retries.
+- `ConsoleBackend`: the message written to the console log (development, and
+  SMS or push while no provider is configured).
+
+A backend is a class with `send(notification)` that returns when the
+provider took the message and raises when it did not.
 """
 
+import http.client
+import json
 import logging
+import urllib.error
+import urllib.request
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -19,6 +32,10 @@ from django.utils.module_loading import import_string
 from erp.core.models import Notification
 
 log = logging.getLogger("erp.notifications")
+
+
+class NotificationNotDelivered(OSError):
+    """The backend could not hand the message over; a retry may."""
 
 
 class EmailBackend:
@@ -33,11 +50,91 @@ class EmailBackend:
         )
 
 
-class LogSmsBackend:
-    """SMS written to the log: stands in until an SMS gateway is configured."""
+class ConsoleBackend:
+    """The whole message written to the console log (logger
+    "erp.notifications", INFO): development, and SMS or push until a provider
+    is set. Nothing leaves the machine."""
 
     def send(self, notification: Notification) -> None:
-        log.info("SMS to %s: %s", notification.recipient, notification.body)
+        log.info(
+            "%s to %s (%s)\n%s\n%s",
+            notification.channel,
+            notification.recipient,
+            notification.key,
+            notification.subject,
+            notification.body,
+        )
+
+
+# The name earlier settings used for the SMS stand-in.
+LogSmsBackend = ConsoleBackend
+
+
+class HttpProviderBackend:
+    """SMS or app push through an HTTP provider.
+
+    One POST per message to the URL configured for the notification's channel
+    (settings.NOTIFICATION_HTTP[channel]: url, token, header, timeout) with
+    the JSON body
+
+        {"id": key, "channel": "sms", "to": recipient, "subject": ..., "body": ...}
+
+    and the headers `Authorization: Bearer <token>` (or the configured header
+    with the bare token) and `Idempotency-Key: <key>`, so a provider can drop a
+    retried message it already took. A 2xx answer means taken; anything else -
+    an error status, a timeout, a refused connection - raises
+    NotificationNotDelivered and the delivery task retries. Nothing of the
+    answer is kept but its status."""
+
+    def __init__(self, config: dict | None = None):
+        self.config = config
+
+    def _config(self, channel: str) -> dict:
+        config = self.config or settings.NOTIFICATION_HTTP.get(channel) or {}
+        if not config.get("url"):
+            raise NotificationNotDelivered(f"no provider URL configured for {channel}")
+        if not config["url"].startswith(("https://", "http://")):
+            raise NotificationNotDelivered(f"the {channel} provider URL is not http(s)")
+        return config
+
+    def payload(self, notification: Notification) -> dict:
+        return {
+            "id": notification.key,
+            "channel": notification.channel,
+            "to": notification.recipient,
+            "subject": notification.subject,
+            "body": notification.body,
+        }
+
+    def send(self, notification: Notification) -> None:
+        config = self._config(notification.channel)
+        header = config.get("header") or "Authorization"
+        token = config.get("token") or ""
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Accept": "application/json",
+            "Idempotency-Key": notification.key,
+            "User-Agent": "erp-notifications/1",
+        }
+        if token:
+            headers[header] = f"Bearer {token}" if header.lower() == "authorization" else token
+        request = urllib.request.Request(  # noqa: S310  (http(s) only: checked in _config)
+            config["url"],
+            data=json.dumps(self.payload(notification), ensure_ascii=False).encode(),
+            headers=headers,
+            method="POST",
+        )
+        timeout = float(config.get("timeout") or 10)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
+                status = answer.status
+                answer.read(65536)  # drain a little so the connection closes cleanly
+        except urllib.error.HTTPError as exc:  # a 4xx or 5xx answer
+            raise NotificationNotDelivered(f"provider answered {exc.code}") from exc
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            raise NotificationNotDelivered(f"provider unreachable: {exc}") from exc
+        if not 200 <= status < 300:
+            raise NotificationNotDelivered(f"provider answered {status}")
 
 
 def backend_for(channel: str):
@@ -80,7 +177,9 @@ def notification_deliver(*, notification_id: int) -> Notification:
 
     One conditional update claims it, so two workers never both send it;
     the backend is called outside any transaction or row lock (a slow mail
-    server holds nothing up), and the outcome is written after."""
+    server holds nothing up), and the outcome is written after. Whatever the
+    backend raises leaves the row failed with the reason (never stuck in
+    `sending`), for the task to retry."""
     Status = Notification.Status
     claimed = Notification.objects.filter(
         pk=notification_id, status__in=(Status.PENDING, Status.FAILED)
@@ -90,9 +189,12 @@ def notification_deliver(*, notification_id: int) -> Notification:
         return notification
     try:
         backend_for(notification.channel).send(notification)
-    except OSError as exc:  # the mail server or gateway did not answer: a retry may send it
+    except OSError as exc:  # the mail server or provider did not take it: a retry may
         notification.status, notification.error = Status.FAILED, str(exc)[:255]
         log.warning("notification %s failed: %s", notification.pk, exc)
+    except Exception as exc:  # a broken backend: recorded, retried, and loud in the log
+        notification.status, notification.error = Status.FAILED, repr(exc)[:255]
+        log.exception("notification %s failed", notification.pk)
     else:
         notification.status, notification.error = Status.SENT, ""
         notification.sent_at = timezone.now()

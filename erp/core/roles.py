@@ -125,6 +125,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *ALERT_WORK,
         *REPORT_USE,
         "aftersales.*",
+        # the customer notifications list (what was sent to whom, and whether it went)
+        "core.view_notification",
         "orders.view_*",
         "orders.add_refund",
         *CRM_CUSTOMER_READ,

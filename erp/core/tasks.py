@@ -18,11 +18,15 @@ def clear_expired_sessions() -> None:
 
 @shared_task(name="core.deliver_notification", bind=True, max_retries=5, default_retry_delay=60)
 def deliver_notification(self, notification_id: int) -> str:
-    """Hand one notification to its backend; safe to run twice (claimed under a lock)."""
+    """Hand one notification to its backend; safe to run twice (claimed under a lock).
+
+    A failed delivery is retried after 1, 2, 4, 8 and 16 minutes (a provider
+    outage of half an hour is ridden out); after that the row stays failed,
+    with the reason, for staff to see."""
     from erp.core.models import Notification
     from erp.core.notifications import notification_deliver
 
     notification = notification_deliver(notification_id=notification_id)
     if notification.status == Notification.Status.FAILED:
-        raise self.retry()
+        raise self.retry(countdown=self.default_retry_delay * 2**self.request.retries)
     return notification.status

@@ -126,7 +126,7 @@ def test_reply_wait_answer_resolve_and_reopen(service_desk, django_capture_on_co
     assert ticket.status == Status.WAITING_CUSTOMER
     assert ticket.first_responded_at == reply.created_at
     sent = [m for m in mail.outbox if m.to == ["zhao@example.com"]]
-    assert sent[-1].body == "请提供照片。"
+    assert sent[-1].body.startswith("请提供照片。")  # the reply, then the portal link
     assert not any("先查库存" in m.body for m in mail.outbox)  # notes are never sent
 
     message, created = ticket_customer_message(

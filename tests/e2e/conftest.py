@@ -76,3 +76,41 @@ def sign_in(page, live_server):
         page.click("button[type=submit]")
 
     return do
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def phone(browser):
+    """A phone-sized page (the portal's customers) that collects console
+    errors (a CSP refusal) and failed requests in `page.problems`."""
+    context = browser.new_context(
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+    )
+    page = context.new_page()
+    page.problems = []
+
+    def console(message):
+        # A failed load is reported with its address by the response hook.
+        if message.type == "error" and "Failed to load resource" not in message.text:
+            page.problems.append(message.text)
+
+    def response(answer):
+        if answer.status >= 400 and not answer.url.endswith("/favicon.ico"):
+            page.problems.append(f"{answer.status} {answer.url}")
+
+    page.on("console", console)
+    page.on("response", response)
+    yield page
+    context.close()
+
+
+def fits(page) -> bool:
+    """Nothing wider than the phone's screen (no sideways scrolling)."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

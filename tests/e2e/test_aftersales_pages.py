@@ -63,24 +63,25 @@ def test_portal_complaint_answered_resolved_and_rated(
 ):
     order = delivered
 
-    # The customer, not signed in, writes from the order's tracking link.
-    page.goto(f"{live_server.url}/aftersales/help/{order.tracking_token}/")
-    form = page.locator("#portal-ticket-form")
+    # The customer, not signed in, writes from the order's tracking portal.
+    page.goto(f"{live_server.url}/track/{order.tracking_token}/complaint/")
+    form = page.locator("#portal-complaint-form")
     expect(form).to_be_visible()
-    page.fill("#id_phone_tail", "0001")  # the delivered order's phone is 13800000001
-    page.select_option("#id_kind", "complaint")
+    page.fill("#id_check", "0001")  # the delivered order's phone is 13800000001
+    page.check("#id_kind_0")  # a complaint
     page.fill("#id_subject", "茶杯破损")
     page.fill("#id_message", "收到的茶杯有裂纹，请看照片。")
     page.set_input_files(
-        "#id_attachments",
+        "#id_photos",
         files=[{"name": "broken-cup.png", "mimeType": "image/png", "buffer": png_bytes()}],
     )
     shot("aftersales-01-portal-form")
     form.locator("button[type=submit]").click()
+    expect(page).to_have_url(re.compile(rf"/track/{order.tracking_token}/tickets/TK-[\d-]+/$"))
 
     ticket = Ticket.objects.get()
     assert (ticket.channel, ticket.kind, ticket.order_id) == ("portal", "complaint", order.pk)
-    expect(page.locator("#portal-ticket-number")).to_contain_text(ticket.number)
+    expect(page.locator("#ticket-number")).to_have_text(ticket.number)
     shot("aftersales-02-portal-sent")
 
     # The ticket went to an agent of the GENERAL team, with the SLA clock running.

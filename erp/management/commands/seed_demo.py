@@ -8,6 +8,7 @@ import logging
 import random
 from importlib import import_module
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
@@ -68,8 +69,16 @@ class Command(BaseCommand):
         # every in-process task that sends them.
         logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
         logging.getLogger("erp.notifications").setLevel(logging.WARNING)
+        console = "erp.core.notifications.ConsoleBackend"  # never a real SMS or push provider
         with (
-            override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"),
+            override_settings(
+                EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+                NOTIFICATION_BACKENDS={
+                    **settings.NOTIFICATION_BACKENDS,
+                    "sms": console,
+                    "push": console,
+                },
+            ),
             transaction.atomic(),
         ):
             for module in SEEDERS:
