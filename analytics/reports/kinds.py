@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -121,23 +121,17 @@ def _yes_no(value: bool | None) -> str:
 
 
 def _orders(p: ReportParams) -> Rows:
-    from orders.models import Order, Reservation
+    from orders.models import Order
+    from orders.selectors import order_warehouse
 
     start, end = p.bounds()
     queryset = Order.objects.filter(placed_at__gte=start, placed_at__lt=end)
     if p.channel is not None:
         queryset = queryset.filter(channel=p.channel)
     if p.warehouse is not None:
-        # Served (reserved or shipped) from the warehouse.
-        from logistics.models import Shipment
-
-        queryset = queryset.filter(
-            Exists(
-                Reservation.objects.filter(
-                    order_line__order=OuterRef("pk"), stock_level__warehouse=p.warehouse
-                )
-            )
-            | Exists(Shipment.objects.filter(order=OuterRef("pk"), warehouse=p.warehouse))
+        # The order's warehouse, as the KPIs count it (orders.selectors).
+        queryset = queryset.annotate(report_warehouse_id=order_warehouse()).filter(
+            report_warehouse_id=p.warehouse.pk
         )
     total = queryset.count()
     queryset = (
@@ -356,16 +350,16 @@ def _sla_state(has_policy: bool, breached: bool, done_at) -> str:
 
 def _tickets(p: ReportParams) -> Rows:
     from aftersales.models import Ticket
-    from logistics.models import Shipment
+    from orders.selectors import order_warehouse
 
     start, end = p.bounds()
     queryset = Ticket.objects.filter(created_at__gte=start, created_at__lt=end)
     if p.channel is not None:
         queryset = queryset.filter(order__channel=p.channel)
     if p.warehouse is not None:
-        queryset = queryset.filter(
-            Q(shipment__warehouse=p.warehouse)
-            | Exists(Shipment.objects.filter(order=OuterRef("order_id"), warehouse=p.warehouse))
+        # The warehouse of the ticket's order, as the KPIs count it.
+        queryset = queryset.annotate(report_warehouse_id=order_warehouse("order__")).filter(
+            report_warehouse_id=p.warehouse.pk
         )
     total = queryset.count()
     queryset = queryset.select_related("team", "order").order_by("created_at", "id")
