@@ -53,6 +53,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inventory.check_stock_ledger",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Notifications left pending because the broker was down at commit.
+    "sweep-notifications": {
+        "task": "core.sweep_notifications",
+        "schedule": crontab(minute="*/10"),
+    },
+    # Outbox events whose on-commit relay was lost (crash, broker down) or
+    # whose handler failed: published by the sweeper (erp.core.outbox).
+    "relay-outbox": {
+        "task": "core.outbox_relay",
+        "schedule": crontab(minute="*"),
+    },
     "clear-expired-sessions": {
         "task": "core.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=5),

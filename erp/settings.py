@@ -444,6 +444,8 @@ NOTIFICATION_BACKENDS = {
         default=_HTTP_BACKEND if NOTIFICATION_HTTP["push"]["url"] else _CONSOLE_BACKEND,
     ),
 }
+# Bodies blanked once delivered or failed for good (one-time sign-in codes).
+NOTIFICATION_REDACT_KEY_PREFIXES = ("portal-signin:",)
 # Customer notifications (erp.portal.notifications) also go as an app push
 # addressed to the customer's code, for an app that registers it with the
 # push provider once the customer signs in.

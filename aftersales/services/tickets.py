@@ -29,6 +29,7 @@ from aftersales.services import sla
 from aftersales.signals import ticket_customer_update
 from erp.core.errors import DomainError
 from erp.core.notifications import notification_send
+from erp.core.outbox import outbox_emit
 from erp.core.services import acting_person
 
 Status = Ticket.Status
@@ -234,6 +235,7 @@ def ticket_create(
         )
         _save_attachments(message, attachments)
     ticket_event_record(ticket=ticket, kind=TicketEvent.Kind.CREATED, actor=actor, to_value=channel)
+    outbox_emit(type="ticket.created", aggregate=ticket, payload=_outbox_payload(ticket))
     sla.sla_start(ticket=ticket, now=now)
     if auto_assign:
         from aftersales.services.assignment import ticket_auto_assign
@@ -245,6 +247,17 @@ def ticket_create(
 
 
 # --- Status ------------------------------------------------------------------
+
+
+def _outbox_payload(ticket: Ticket) -> dict:
+    return {
+        "ticket_id": ticket.pk,
+        "number": ticket.number,
+        "kind": ticket.kind,
+        "status": ticket.status,
+        "customer_id": ticket.customer_id,
+        "order_id": ticket.order_id,
+    }
 
 
 def _set_status(ticket: Ticket, to_status: str, *, actor, reason: str) -> None:
@@ -282,6 +295,8 @@ def _set_status(ticket: Ticket, to_status: str, *, actor, reason: str) -> None:
         ticket.resolved_at, ticket.closed_at = None, None
         fields += ["resolved_at", "closed_at"]
     ticket.save(update_fields=fields)
+    if to_status == Status.RESOLVED:
+        outbox_emit(type="ticket.resolved", aggregate=ticket, payload=_outbox_payload(ticket))
     event = ticket_event_record(
         ticket=ticket,
         kind=TicketEvent.Kind.STATUS,

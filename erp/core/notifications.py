@@ -17,6 +17,7 @@ A backend is a class with `send(notification)` that returns when the
 provider took the message and raises when it did not.
 """
 
+import datetime
 import http.client
 import json
 import logging
@@ -50,12 +51,31 @@ class EmailBackend:
         )
 
 
+def recipient_masked(recipient: str) -> str:
+    """An address with most of it hidden, for logs: "a***@example.com",
+    "***5678"."""
+    name, at, domain = recipient.partition("@")
+    if at:
+        return f"{name[:1]}***@{domain}"
+    return f"***{recipient[-4:]}" if len(recipient) > 4 else "***"
+
+
 class ConsoleBackend:
-    """The whole message written to the console log (logger
-    "erp.notifications", INFO): development, and SMS or push until a provider
-    is set. Nothing leaves the machine."""
+    """The message written to the console log (logger "erp.notifications",
+    INFO): development, and SMS or push until a provider is set. Nothing
+    leaves the machine. Only with settings.DEBUG is the whole message logged;
+    otherwise the channel, the masked recipient and the subject - never the
+    body, which may carry a sign-in code or a secret link."""
 
     def send(self, notification: Notification) -> None:
+        if not settings.DEBUG:
+            log.info(
+                "%s to %s: %s",
+                notification.channel,
+                recipient_masked(notification.recipient),
+                notification.subject,
+            )
+            return
         log.info(
             "%s to %s (%s)\n%s\n%s",
             notification.channel,
@@ -141,6 +161,18 @@ def backend_for(channel: str):
     return import_string(settings.NOTIFICATION_BACKENDS[channel])()
 
 
+REDACTED = "[redacted]"
+
+
+def notification_redact(notification: Notification) -> None:
+    """Blank the body of a notification whose key starts with one of
+    settings.NOTIFICATION_REDACT_KEY_PREFIXES (one-time sign-in codes), once
+    it was delivered or failed for good: the secret is not kept readable."""
+    prefixes = tuple(getattr(settings, "NOTIFICATION_REDACT_KEY_PREFIXES", ()))
+    if prefixes and notification.key.startswith(prefixes):
+        Notification.objects.filter(pk=notification.pk).update(body=REDACTED)
+
+
 def notification_send(
     *, key: str, channel: str, recipient: str, subject: str, body: str, user=None
 ) -> Notification:
@@ -199,4 +231,28 @@ def notification_deliver(*, notification_id: int) -> Notification:
         notification.status, notification.error = Status.SENT, ""
         notification.sent_at = timezone.now()
     notification.save(update_fields=["status", "error", "sent_at"])
+    if notification.status == Status.SENT:
+        notification_redact(notification)
     return notification
+
+
+def notifications_sweep(*, older_than_seconds: int = 300) -> int:
+    """Queue again the notifications still pending after `older_than_seconds`
+    (the broker was down when their change committed); returns how many.
+    Safe to run twice: delivery claims a row before sending, so a row queued
+    twice is sent once."""
+    from erp.core.tasks import deliver_notification
+
+    cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
+    ids = list(
+        Notification.objects.filter(
+            status=Notification.Status.PENDING, created_at__lt=cutoff
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for queued, pk in enumerate(ids):
+        try:
+            deliver_notification.delay(pk)
+        except Exception:  # the broker is still down: the next sweep tries again
+            log.warning("notification %s could not be queued", pk, exc_info=True)
+            return queued
+    return len(ids)

@@ -24,9 +24,30 @@ def deliver_notification(self, notification_id: int) -> str:
     outage of half an hour is ridden out); after that the row stays failed,
     with the reason, for staff to see."""
     from erp.core.models import Notification
-    from erp.core.notifications import notification_deliver
+    from erp.core.notifications import notification_deliver, notification_redact
 
     notification = notification_deliver(notification_id=notification_id)
     if notification.status == Notification.Status.FAILED:
+        if self.request.retries >= self.max_retries:  # failed for good
+            notification_redact(notification)
         raise self.retry(countdown=self.default_retry_delay * 2**self.request.retries)
     return notification.status
+
+
+@shared_task(name="core.sweep_notifications")
+def sweep_notifications() -> int:
+    """Queue again notifications left pending for more than 5 minutes (the
+    broker was down when their change committed)."""
+    from erp.core.notifications import notifications_sweep
+
+    return notifications_sweep(older_than_seconds=5 * 60)
+
+
+@shared_task(name="core.outbox_relay")
+def outbox_relay_task(batch: int = 100) -> int:
+    """Publish committed outbox events: queued on commit by outbox_emit and
+    run every minute by beat as the sweeper (events whose relay was lost, or
+    whose handler failed)."""
+    from erp.core.outbox import outbox_relay
+
+    return outbox_relay(batch=batch)

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from erp.core.db import lock_timeout
 from erp.core.errors import LockTimeout
+from erp.core.outbox import outbox_emit
 from erp.core.services import acting_person
 from logistics.models import SensorReading, Shipment, ShipmentEvent, ShipmentException
 from logistics.services.errors import LogisticsInvalid, ShipmentConflict
@@ -78,6 +79,18 @@ def _exception_create(
         visible_to_customer=kind in REPORTED_KINDS,
     )
     exception_id, shipment_id, order_id = exception.pk, shipment.pk, shipment.order_id
+    outbox_emit(
+        type="shipment.exception",
+        aggregate=shipment,
+        payload={
+            "exception_id": exception_id,
+            "shipment_id": shipment_id,
+            "tracking_number": shipment.tracking_number,
+            "order_id": order_id,
+            "kind": kind,
+            "started_at": started_at.isoformat(),
+        },
+    )
     transaction.on_commit(
         lambda: shipment_exception_raised.send(
             sender=ShipmentException,

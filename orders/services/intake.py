@@ -22,6 +22,7 @@ from crm.models import Customer
 from crm.services.campaigns import campaign_code_normalise, campaign_for_code
 from crm.services.customers import customer_match_or_create, customer_survivor
 from erp.core.errors import DomainError, LockTimeout
+from erp.core.outbox import outbox_emit
 from inventory.models import Product
 from orders.models import Order, OrderEvent, OrderLine, SalesChannel
 from orders.services.errors import OrderConflict, OrderInvalid
@@ -292,6 +293,18 @@ def _insert(
         reason=_("Received from %(channel)s.") % {"channel": channel.name},
         actor=order.created_by,
         visible_to_customer=True,
+    )
+    outbox_emit(
+        type="order.created",
+        aggregate=order,
+        payload={
+            "order_id": order.pk,
+            "number": order.number,
+            "status": order.status,
+            "channel": channel.code,
+            "external_ref": order.external_ref,
+            "customer_id": order.customer_id,
+        },
     )
     return order
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from erp.core.db import lock_timeout
+from erp.core.outbox import outbox_emit
 from erp.core.services import acting_person
 from inventory.lock_objects import stock_levels_for_update
 from inventory.models import StockLevel
@@ -19,6 +20,13 @@ from orders.signals import order_status_changed
 
 Status = Order.Status
 SHIPPABLE = (Status.CONFIRMED, Status.IN_FULFILMENT, Status.PARTIALLY_SHIPPED)
+# Status changes published through the outbox (erp.core.outbox).
+OUTBOX_TYPES = {
+    Status.CONFIRMED: "order.confirmed",
+    Status.CANCELLED: "order.cancelled",
+    Status.SHIPPED: "order.shipped",
+    Status.DELIVERED: "order.delivered",
+}
 
 
 def order_transition(
@@ -64,6 +72,17 @@ def order_transition(
         actor=acting_person(actor),
         visible_to_customer=visible_to_customer,
     )
+    if to_status in OUTBOX_TYPES:
+        outbox_emit(
+            type=OUTBOX_TYPES[to_status],
+            aggregate=order,
+            payload={
+                "order_id": order.pk,
+                "number": order.number,
+                "from_status": from_status,
+                "status": to_status,
+            },
+        )
     transaction.on_commit(
         lambda: order_status_changed.send(
             sender=Order, order_id=order.pk, from_status=from_status, to_status=to_status

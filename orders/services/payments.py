@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from erp.core.db import lock_timeout
 from erp.core.errors import DomainError
+from erp.core.outbox import outbox_emit
 from erp.core.services import acting_person
 from orders.lock_objects import order_for_update
 from orders.models import Order, OrderEvent, Payment, Refund
@@ -191,5 +192,17 @@ def order_refund(
             )[:500],
             actor=acting_person(actor),
             visible_to_customer=True,
+        )
+        outbox_emit(
+            type="refund.created",
+            aggregate=refund,
+            payload={
+                "refund_id": refund.pk,
+                "order_id": order.pk,
+                "number": order.number,
+                "amount": f"{amount:.2f}",
+                "currency": order.currency,
+                "payment_status": order.payment_status,
+            },
         )
     return refund

@@ -600,6 +600,16 @@ def test_the_check_is_asked_once_per_session(frozen_clock, delivered, service_de
     assert 'name="check"' in text(customer_client().get(url(delivered, "return")))
 
 
+def test_signing_out_forgets_the_proven_orders(frozen_clock, delivered, service_desk):  # noqa: F811
+    client = customer_client()
+    data = {"kind": "inquiry", "subject": "发票", "message": "请开发票", "check": "0001"}
+    assert client.post(url(delivered, "complaint"), data).status_code == 302
+    assert 'name="check"' not in text(client.get(url(delivered, "return")))
+    assert client.post("/track/account/sign-out/").status_code == 302
+    # The check is asked again after sign-out.
+    assert 'name="check"' in text(client.get(url(delivered, "return")))
+
+
 def test_the_postcode_is_a_check_too(frozen_clock, delivered, service_desk):  # noqa: F811
     delivered.shipping_address = {**delivered.shipping_address, "postcode": "200120"}
     delivered.save(update_fields=["shipping_address"])

@@ -42,6 +42,7 @@ from erp.portal.otp import (
     signin_code_request,
     signin_code_verify,
 )
+from erp.portal.views.selfservice import SESSION_PROVEN
 
 ORDERS_PER_PAGE = 10
 REQUESTS_PER_PAGE = 10
@@ -177,6 +178,8 @@ def account_logout(request):
         if portal_account(request) is not None:
             messages.success(request, _("You are signed out."))
         portal_sign_out(request)
+        # The orders proven by the self-service check go with the sign-in.
+        request.session.pop(SESSION_PROVEN, None)
         return redirect("portal:account-login")
     return redirect("portal:account-home")
 
