@@ -117,22 +117,29 @@ def _yes_no(value: bool | None) -> str:
     return _("yes") if value else _("no")
 
 
+def _of_orders_in_scope(queryset, p: ReportParams, *, prefix: str = ""):
+    """Rows whose order (reached through `prefix`) is of the report's channel
+    and counts under its warehouse as the KPIs count it (orders.selectors)."""
+    from orders.selectors import order_warehouse
+
+    if p.channel is not None:
+        queryset = queryset.filter(**{f"{prefix}channel": p.channel})
+    if p.warehouse is not None:
+        queryset = queryset.annotate(report_warehouse_id=order_warehouse(prefix)).filter(
+            report_warehouse_id=p.warehouse.pk
+        )
+    return queryset
+
+
 # --- Orders ------------------------------------------------------------------
 
 
 def _orders(p: ReportParams) -> Rows:
     from orders.models import Order
-    from orders.selectors import order_warehouse
 
     start, end = p.bounds()
     queryset = Order.objects.filter(placed_at__gte=start, placed_at__lt=end)
-    if p.channel is not None:
-        queryset = queryset.filter(channel=p.channel)
-    if p.warehouse is not None:
-        # The order's warehouse, as the KPIs count it (orders.selectors).
-        queryset = queryset.annotate(report_warehouse_id=order_warehouse()).filter(
-            report_warehouse_id=p.warehouse.pk
-        )
+    queryset = _of_orders_in_scope(queryset, p)
     total = queryset.count()
     queryset = (
         queryset.select_related("channel", "customer")
@@ -350,17 +357,10 @@ def _sla_state(has_policy: bool, breached: bool, done_at) -> str:
 
 def _tickets(p: ReportParams) -> Rows:
     from aftersales.models import Ticket
-    from orders.selectors import order_warehouse
 
     start, end = p.bounds()
     queryset = Ticket.objects.filter(created_at__gte=start, created_at__lt=end)
-    if p.channel is not None:
-        queryset = queryset.filter(order__channel=p.channel)
-    if p.warehouse is not None:
-        # The warehouse of the ticket's order, as the KPIs count it.
-        queryset = queryset.annotate(report_warehouse_id=order_warehouse("order__")).filter(
-            report_warehouse_id=p.warehouse.pk
-        )
+    queryset = _of_orders_in_scope(queryset, p, prefix="order__")
     total = queryset.count()
     queryset = queryset.select_related("team", "order").order_by("created_at", "id")
 
