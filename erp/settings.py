@@ -544,3 +544,9 @@ PORTAL_SELFSERVICE_WRITES_PER_HOUR = env.int("PORTAL_SELFSERVICE_WRITES_PER_HOUR
 PORTAL_SELFSERVICE_CHECKS_PER_HOUR = env.int("PORTAL_SELFSERVICE_CHECKS_PER_HOUR", default=10)
 # ... and wrong checks for one order per day (the lookup form's daily limit).
 PORTAL_SELFSERVICE_CHECKS_PER_DAY = env.int("PORTAL_SELFSERVICE_CHECKS_PER_DAY", default=20)
+
+# --- Webhooks: outbound events to subscribers (erp.core.webhooks) -------------
+
+# --- Inbound channel connectors (orders.connectors) -----------------------
+
+# --- Bulk import and export in the background (erp.core.transfers) ----------

@@ -1,0 +1,3 @@
+"""Webhook subscriptions and their deliveries (erp.core.webhooks)."""
+
+__all__: list[str] = []
