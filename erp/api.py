@@ -9,6 +9,8 @@ from analytics.api.forecasts import ForecastViewSet, ReorderSuggestionViewSet
 from analytics.api.kpis import urlpatterns as kpi_urlpatterns
 from analytics.api.reports import ReportViewSet
 from crm.api import register as register_crm
+from erp.core.api.transfers import register as register_transfers
+from erp.core.api.webhooks import WebhookDeliveryViewSet, WebhookSubscriptionViewSet
 from inventory.api import (
     ProductViewSet,
     StockCountViewSet,
@@ -31,6 +33,7 @@ from logistics.api.tracking import (
 )
 from logistics.api.tracking import urlpatterns as tracking_urlpatterns
 from orders.api import OrderViewSet, SalesChannelViewSet
+from orders.api_inbound import ChannelInboundView
 
 
 class Router(DefaultRouter):
@@ -65,6 +68,9 @@ router.register("alerts", AlertViewSet, basename="alert")
 router.register("forecasts", ForecastViewSet, basename="forecast")
 router.register("reorder-suggestions", ReorderSuggestionViewSet, basename="reorder-suggestion")
 router.register("reports", ReportViewSet, basename="report")
+register_transfers(router)  # /imports/ and /exports/: bulk jobs
+router.register("webhooks", WebhookSubscriptionViewSet, basename="webhook")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
 urlpatterns = [
     *router.urls,
@@ -73,6 +79,12 @@ urlpatterns = [
     *aftersales_urlpatterns,
     # Carrier events (/shipments/{number}/events/) and device telemetry.
     *tracking_urlpatterns,
+    # Sales channels push their own order messages (orders.connectors).
+    re_path(
+        r"^channels/(?P<code>[^/.]+)/inbound/?$",
+        ChannelInboundView.as_view(),
+        name="channel-inbound",
+    ),
     # Shipment actions served outside the shipment viewset (pick and pack).
     re_path(
         r"^shipments/(?P<number>[^/.]+)/pack/?$",

@@ -21,6 +21,7 @@ CELERY_TASK_ROUTES = {
     "analytics.alert_*": {"queue": "alerts"},
     "analytics.report_*": {"queue": "reports"},
     "core.webhook_*": {"queue": "webhooks"},
+    "core.transfer_*": {"queue": "reports"},  # bulk imports and exports
     "logistics.watch_*": {"queue": "alerts"},
     "aftersales.notify_*": {"queue": "alerts"},
     "aftersales.watch_*": {"queue": "alerts"},
@@ -49,6 +50,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.fill_backorders",
         "schedule": crontab(minute=7),
     },
+    # Channel messages held until their order arrives (orders.services.inbound).
+    "retry-held-inbound": {
+        "task": "orders.inbound_retry_held",
+        "schedule": crontab(minute="*/5"),
+    },
     "check-stock-ledger": {
         "task": "inventory.check_stock_ledger",
         "schedule": crontab(hour=2, minute=30),
@@ -62,6 +68,17 @@ CELERY_BEAT_SCHEDULE = {
     # whose handler failed: published by the sweeper (erp.core.outbox).
     "relay-outbox": {
         "task": "core.outbox_relay",
+        "schedule": crontab(minute="*"),
+    },
+    # Published outbox events past OUTBOX_RETENTION_DAYS.
+    "purge-outbox": {
+        "task": "core.outbox_purge",
+        "schedule": crontab(hour=4, minute=10),
+    },
+    # Webhook deliveries due again (retries with backoff) or whose task was
+    # lost (erp.core.webhooks).
+    "sweep-webhooks": {
+        "task": "core.webhook_sweep",
         "schedule": crontab(minute="*"),
     },
     "clear-expired-sessions": {

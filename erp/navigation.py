@@ -4,7 +4,19 @@ roles whose permissions reach it."""
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-# (section, icon, [(label, url name, permission)])
+# Whoever may import or export one kind of data sees the job pages.
+TRANSFER_PERMISSIONS = (
+    "inventory.add_product",
+    "inventory.add_stockmove",
+    "crm.add_customer",
+    "orders.add_order",
+    "inventory.view_product",
+    "inventory.view_stocklevel",
+    "crm.view_customer",
+    "orders.view_order",
+)
+
+# (section, icon, [(label, url name, permission or a tuple of which any one will do)])
 NAVIGATION = [
     (
         _("Orders"),
@@ -14,6 +26,7 @@ NAVIGATION = [
             (_("New order"), "orders:order-create", "orders.add_order"),
             (_("Import orders"), ("import", "orders"), "orders.add_order"),
             (_("Sales channels"), "orders:channel-list", "orders.view_saleschannel"),
+            (_("Inbound messages"), "orders:inbound-list", "orders.view_inboundmessage"),
         ],
     ),
     (
@@ -78,6 +91,7 @@ NAVIGATION = [
             (_("Campaigns"), "crm:campaign-list", "crm.view_campaign"),
             (_("Suggested duplicates"), "crm:duplicate-list", "crm.merge_customer"),
             (_("Merges"), "crm:merge-list", "crm.view_customermerge"),
+            (_("Import customers"), ("import", "customers"), "crm.add_customer"),
             (_("Care rules"), "crm:care-rule-list", "crm.view_carerule"),
             (_("Tier thresholds"), "crm:tier-thresholds", "crm.view_tierthreshold"),
         ],
@@ -107,6 +121,9 @@ NAVIGATION = [
         _("Administration"),
         "bi-shield-lock",
         [
+            (_("Imports and exports"), "transfer-list", TRANSFER_PERMISSIONS),
+            (_("Export in the background"), "export", TRANSFER_PERMISSIONS),
+            (_("Webhooks"), "webhooks:list", "core.view_webhooksubscription"),
             (_("Customer notifications"), "customer-notifications", "core.view_notification"),
             (_("Audit log"), "audit-log", "core.view_auditevent"),
         ],
@@ -121,6 +138,12 @@ def _url(target) -> str:
     return reverse(target)
 
 
+def _allowed(user, perm) -> bool:
+    if isinstance(perm, tuple):
+        return any(user.has_perm(p) for p in perm)
+    return user.has_perm(perm)
+
+
 def sections_for(user) -> list[dict]:
     if not user.is_authenticated:
         return []
@@ -129,7 +152,7 @@ def sections_for(user) -> list[dict]:
         items = [
             {"label": item_label, "url": _url(url_name)}
             for item_label, url_name, perm in entries
-            if user.has_perm(perm)
+            if _allowed(user, perm)
         ]
         if items:
             sections.append({"label": label, "icon": icon, "items": items})

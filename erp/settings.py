@@ -185,6 +185,10 @@ OAUTH2_PROVIDER = {
         "crm:write": "Create and change customers",
         "analytics:read": "Read alerts, KPIs, forecasts and reports",
         "analytics:write": "Acknowledge, assign and resolve alerts; request reports",
+        "transfers:read": "Follow bulk import and export jobs and download their files",
+        "transfers:write": "Start bulk imports and exports (with the data's own scope)",
+        "webhooks:read": "Read webhook subscriptions and their delivery log",
+        "webhooks:write": "Manage webhook subscriptions; replay deliveries",
     },
     "DEFAULT_SCOPES": [],
     "SCOPES_BACKEND_CLASS": "erp.core.oauth.IntegrationScopes",
@@ -233,7 +237,7 @@ REST_FRAMEWORK = {
     },
     "EXCEPTION_HANDLER": "erp.core.api.errors.exception_handler",
     "NUM_PROXIES": PROXY_COUNT,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "erp.core.api.schema.AutoSchema",
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -260,8 +264,21 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Scopes in each description, the house error responses and an example
+    # for every request and response (erp/core/api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "erp.core.api.schema.postprocess_schema",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "CustomerKindEnum": "crm.models.Customer.Kind",
+        "TransferJobStatusEnum": "erp.core.models.TransferJob.Status",
+        "TransferJobFormatEnum": "erp.core.models.TransferJob.Format",
+        "TransferJobDirectionEnum": "erp.core.models.TransferJob.Direction",
+        "TransferKindEnum": "erp.core.api.transfers.KIND_CHOICES",
+        "WebhookSubscriptionStatusEnum": "erp.core.models.WebhookSubscription.Status",
+        "WebhookDeliveryStatusEnum": "erp.core.models.WebhookDelivery.Status",
+        "WebhookEventTypeEnum": "erp.core.api.webhooks.EVENT_CHOICES",
         "CustomerTierEnum": "crm.models.Customer.Tier",
         "WarehouseKindEnum": "inventory.models.Warehouse.Kind",
         "SalesChannelKindEnum": "orders.models.SalesChannel.Kind",
@@ -305,6 +322,8 @@ SPECTACULAR_SETTINGS = {
         "ReportKindEnum": "analytics.models.reports.ReportKind",
         "ReportFormatEnum": "analytics.models.reports.ReportFormat",
         "ReportStatusEnum": "analytics.models.Report.Status",
+        "InboundMessageStatusEnum": "orders.models.InboundMessage.Status",
+        "InboundMessageKindEnum": "orders.models.InboundMessage.Kind",
     },
 }
 
@@ -546,7 +565,38 @@ PORTAL_SELFSERVICE_CHECKS_PER_HOUR = env.int("PORTAL_SELFSERVICE_CHECKS_PER_HOUR
 PORTAL_SELFSERVICE_CHECKS_PER_DAY = env.int("PORTAL_SELFSERVICE_CHECKS_PER_DAY", default=20)
 
 # --- Webhooks: outbound events to subscribers (erp.core.webhooks) -------------
+# A failing delivery is retried with exponential backoff and full jitter
+# (a random wait up to BASE x 2^(attempt-1) seconds, at most MAX) for this
+# many hours after the event; then it fails and its subscription is disabled.
+WEBHOOK_RETRY_HOURS = env.float("WEBHOOK_RETRY_HOURS", default=24)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=3600)
+# ... or once this many attempts in a row failed, across events.
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=100)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10)
+# Receivers on private, loopback or link-local addresses are refused unless
+# allowed (development, tests, an intranet receiver).
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=DEBUG)
+# Outbox: a failing handler is retried at the next sweeps this many times,
+# then after growing waits (1, 2, 4... minutes, at most an hour); published
+# events are deleted after OUTBOX_RETENTION_DAYS.
+OUTBOX_RETRY_FREE_ATTEMPTS = 3
+OUTBOX_RETRY_MAX_SECONDS = 3600
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=30)
 
 # --- Inbound channel connectors (orders.connectors) -----------------------
+# A paid or cancelled message whose order has not arrived is held and retried
+# (orders.inbound_retry_held) for this many hours, then marked expired.
+INBOUND_HOLD_HOURS = env.int("INBOUND_HOLD_HOURS", default=72)
+# Requests per channel to /api/v1/channels/{code}/inbound/.
+INBOUND_THROTTLE_RATE = env("INBOUND_THROTTLE_RATE", default="600/min")
 
 # --- Bulk import and export in the background (erp.core.transfers) ----------
+# The module listing the importers and exporters of every app (IMPORTERS, EXPORTERS).
+TRANSFER_REGISTRY = "erp.imports"
+# Largest file accepted for an import, in MB.
+TRANSFER_MAX_UPLOAD_MB = env.int("TRANSFER_MAX_UPLOAD_MB", default=50)
+# Largest size an uploaded XLSX may unpack to, in MB (a zip bomb is refused).
+TRANSFER_MAX_XLSX_UNPACKED_MB = env.int("TRANSFER_MAX_XLSX_UNPACKED_MB", default=500)
+# Units (a row, or an order's rows) written per transaction in a real import.
+TRANSFER_BATCH_SIZE = env.int("TRANSFER_BATCH_SIZE", default=500)

@@ -30,6 +30,20 @@ urlpatterns = [
         portal_staff.CustomerNotificationListView.as_view(),
         name="customer-notifications",
     ),
+    # Bulk import and export jobs (before "imports/<kind>/", which would take "jobs").
+    path("imports/jobs/", imports.TransferJobListView.as_view(), name="transfer-list"),
+    path("imports/jobs/<int:pk>/", imports.transfer_detail, name="transfer-detail"),
+    path(
+        "imports/jobs/<int:pk>/import/",
+        imports.transfer_import_for_real,
+        name="transfer-import",
+    ),
+    path(
+        "imports/jobs/<int:pk>/<str:which>/",
+        imports.transfer_download,
+        name="transfer-download",
+    ),
+    path("exports/", imports.export_page, name="export"),
     path("imports/<str:kind>/", imports.import_page, name="import"),
     path("imports/<str:kind>/template.csv", imports.import_template, name="import-template"),
     path("orders/", include("orders.urls")),
@@ -38,6 +52,7 @@ urlpatterns = [
     path("aftersales/", include("aftersales.urls")),
     path("crm/", include("crm.urls")),
     path("analytics/", include("analytics.urls")),
+    path("integrations/webhooks/", include("erp.core.webhook_urls")),
     path("track/", include("erp.portal.urls")),
     path("admin/", admin.site.urls),
     # Only the client-credentials endpoints: no authorisation pages, no

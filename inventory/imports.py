@@ -1,9 +1,13 @@
-"""Imports of products and stock (see erp.core.imports)."""
+"""Imports and exports of products and stock (see erp.core.imports and
+erp.core.transfers). An export has the import's columns first, so it imports again."""
 
 from django.utils.translation import gettext_lazy as _
 
 from erp.core.imports import Importer
+from erp.core.transfers import Exporter
+from inventory.filters import ProductFilter, StockLevelFilter
 from inventory.models import Product
+from inventory.selectors import product_list, stock_level_list
 from inventory.serializers import ProductCreateSerializer, StockMoveCreateSerializer
 from inventory.services import product_create, product_update, stock_receive
 
@@ -19,6 +23,7 @@ class ProductImporter(Importer):
     key = "products"
     title = _("Import products")
     permission = "inventory.add_product"
+    domain = "inventory"
     columns = [
         "sku",
         "name",
@@ -54,9 +59,17 @@ class ProductImporter(Importer):
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         if existing is None:
-            return "created", product_create(**fields).sku
+            active = fields.pop("active", True)  # new products start active
+            product = product_create(**fields)
+            if not active:
+                product = product_update(product=product, active=False)
+            return "created", product.sku
         fields.pop("sku", None)
         fields.pop("unit_cost", None)  # cost follows receipts, never an import
+        # Only what differs is a change (an exported file imports again as is).
+        fields = {k: v for k, v in fields.items() if getattr(existing, k) != v}
+        if not fields:
+            return "duplicate", existing.sku
         return "updated", product_update(product=existing, **fields).sku
 
 
@@ -66,6 +79,7 @@ class StockImporter(Importer):
     key = "stock"
     title = _("Import stock receipts")
     permission = "inventory.add_stockmove"
+    domain = "inventory"
     columns = ["warehouse", "sku", "quantity", "unit_cost", "reference", "note"]
     required = ["warehouse", "sku", "quantity"]
     example = [
@@ -82,7 +96,9 @@ class StockImporter(Importer):
         serializer = StockMoveCreateSerializer(data={**_present(row), "kind": "receipt"})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if data["quantity"] <= 0:
+        if data["quantity"] == 0:  # e.g. an exported level with nothing on hand
+            return "duplicate", f"{data['warehouse'].code} {data['sku'].sku} +0"
+        if data["quantity"] < 0:
             from rest_framework.exceptions import ValidationError
 
             raise ValidationError({"quantity": [_("A receipt needs a quantity above zero.")]})
@@ -96,3 +112,48 @@ class StockImporter(Importer):
             actor=actor,
         )
         return "created", f"{move.warehouse.code} {move.product.sku} +{move.quantity}"
+
+
+class ProductExporter(Exporter):
+    key = "products"
+    title = _("Export products")
+    permission = "inventory.view_product"
+    domain = "inventory"
+    columns = [*ProductImporter.columns, "currency", "active"]
+    filterset_class = ProductFilter
+
+    def queryset(self):
+        return product_list().order_by("sku")
+
+    def rows(self, queryset):
+        for product in queryset.iterator(chunk_size=2000):
+            yield {column: getattr(product, column) for column in self.columns}
+
+
+class StockExporter(Exporter):
+    """Stock levels. `quantity` is what is on hand, so importing the file into
+    an empty stock books the same levels as receipts; `reserved` and
+    `available` are for reading only."""
+
+    key = "stock"
+    title = _("Export stock levels")
+    permission = "inventory.view_stocklevel"
+    domain = "inventory"
+    columns = [*StockImporter.columns, "reserved", "available"]
+    filterset_class = StockLevelFilter
+
+    def queryset(self):
+        return stock_level_list()
+
+    def rows(self, queryset):
+        for level in queryset.iterator(chunk_size=2000):
+            yield {
+                "warehouse": level.warehouse.code,
+                "sku": level.product.sku,
+                "quantity": level.on_hand,
+                "unit_cost": level.product.unit_cost,
+                "reference": "EXPORT",
+                "note": "",
+                "reserved": level.reserved,
+                "available": level.on_hand - level.reserved,
+            }

@@ -20,6 +20,24 @@ CHANNELS = [
 ]
 
 
+# Inbound connectors of the demo channels, with known secrets so the README's
+# curl examples work against `make run` (demo data only: never in production).
+DEMO_CONNECTORS = {
+    "TMALL": ("marketplace", "demo-tmall-inbound-secret"),
+    "JD": ("marketplace", "demo-jd-inbound-secret-00"),
+    "WEB": ("web_store", "demo-web-store-token-0001"),
+}
+
+
+def seed_connectors() -> None:
+    from orders.services.inbound import channel_connector_set
+
+    for code, (connector, secret) in DEMO_CONNECTORS.items():
+        channel = SalesChannel.objects.filter(code=code, connector="").first()
+        if channel is not None:
+            channel_connector_set(channel=channel, connector=connector, secret=secret)
+
+
 def seed(ctx) -> None:
     warehouses = ctx.data["warehouses"]
     for code, name, kind, warehouse, auto_confirm, backorder in CHANNELS:
@@ -34,6 +52,7 @@ def seed(ctx) -> None:
             allow_backorder=backorder,
         )
     ctx.report("sales channels", SalesChannel.objects.count())
+    seed_connectors()
     seed_orders(ctx)
     seed_history(ctx)
 

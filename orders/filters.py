@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from erp.core.filters import SearchFilter, YesNoFilter
 from inventory.models import Warehouse
-from orders.models import Order, OrderEvent, OrderLine, SalesChannel
+from orders.models import InboundMessage, Order, OrderEvent, OrderLine, SalesChannel
 from orders.selectors import (
     CONFIRMATION,
     DELIVERED_LATE,
@@ -135,3 +135,23 @@ class OrderFilter(django_filters.FilterSet):
             OrderLine.objects.filter(order=OuterRef("pk"), quantity_short_at_allocation__gt=0)
         )
         return queryset.filter(short if value else ~short)
+
+
+class InboundMessageFilter(django_filters.FilterSet):
+    """The channels' inbound messages (orders.services.inbound)."""
+
+    q = SearchFilter(fields=["message_id", "external_ref", "topic", "error"])
+    channel = django_filters.ModelChoiceFilter(
+        queryset=SalesChannel.objects.all(), to_field_name="code", label=_("sales channel")
+    )
+    status = django_filters.MultipleChoiceFilter(
+        choices=InboundMessage.Status.choices, label=_("status")
+    )
+    kind = django_filters.ChoiceFilter(choices=InboundMessage.Kind.choices, label=_("kind"))
+    ordering = django_filters.OrderingFilter(
+        fields=(("created_at", "received"), ("status", "status")), label=_("order by")
+    )
+
+    class Meta:
+        model = InboundMessage
+        fields = ["q", "channel", "status", "kind"]

@@ -11,6 +11,13 @@ from simple_history.models import HistoricalRecords
 from erp.core.models import TimeStampedModel
 
 
+class ConnectorKind(models.TextChoices):
+    """The inbound connectors (orders.connectors): one mapping per payload family."""
+
+    MARKETPLACE = "marketplace", _("marketplace (signed trade messages)")
+    WEB_STORE = "web_store", _("web store (token, order webhooks)")
+
+
 class SalesChannel(TimeStampedModel):
     """A place orders come from: a web store, a marketplace shop, a store, a phone line."""
 
@@ -37,7 +44,17 @@ class SalesChannel(TimeStampedModel):
     auto_confirm = models.BooleanField(_("confirm automatically"), default=False)
     allow_backorder = models.BooleanField(_("allow backorders"), default=False)
     active = models.BooleanField(_("active"), default=True)
-    history = HistoricalRecords()
+    # Inbound connector (orders.connectors): which mapping reads the channel's
+    # own order messages at /api/v1/channels/{code}/inbound/, and the secret
+    # that signs them (HMAC key or shared token, as the connector says).
+    connector = models.CharField(
+        _("inbound connector"), max_length=20, choices=ConnectorKind.choices, blank=True
+    )
+    inbound_secret = models.CharField(_("inbound secret"), max_length=128, blank=True)
+    inbound_secret_rotated_at = models.DateTimeField(
+        _("inbound secret set at"), null=True, blank=True
+    )
+    history = HistoricalRecords(excluded_fields=["inbound_secret"])
 
     class Meta:
         ordering = ["code"]
@@ -337,3 +354,67 @@ class Refund(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.order_id} -{self.currency} {self.amount}"
+
+
+class InboundMessage(TimeStampedModel):
+    """One message a channel pushed to us (an order created, paid, cancelled),
+    stored as received and applied once. A channel's message id is unique, so
+    a message sent again is recognised and not applied twice."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", pgettext_lazy("inbound", "received")  # stored, not yet applied
+        APPLIED = "applied", pgettext_lazy("inbound", "applied")  # done; see the order
+        HELD = "held", pgettext_lazy("inbound", "held")  # waits for its order to arrive
+        FAILED = "failed", pgettext_lazy("inbound", "failed")  # refused; see the error
+        IGNORED = "ignored", pgettext_lazy("inbound", "ignored")  # a topic we do not act on
+        EXPIRED = "expired", pgettext_lazy("inbound", "expired")  # held too long; given up
+
+    class Kind(models.TextChoices):
+        ORDER_CREATED = "order_created", _("order created")
+        ORDER_PAID = "order_paid", _("order paid")
+        ORDER_CANCELLED = "order_cancelled", _("order cancelled")
+        OTHER = "other", _("other")
+
+    channel = models.ForeignKey(
+        SalesChannel,
+        verbose_name=_("sales channel"),
+        on_delete=models.PROTECT,
+        related_name="inbound_messages",
+    )
+    message_id = models.CharField(_("message id"), max_length=100)
+    topic = models.CharField(_("topic"), max_length=60, blank=True)  # the channel's own name
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    external_ref = models.CharField(_("channel order number"), max_length=64, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.RECEIVED, db_index=True
+    )
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    error_field = models.CharField(_("field"), max_length=100, blank=True)
+    held_reason = models.CharField(_("held because"), max_length=255, blank=True)
+    order = models.ForeignKey(
+        Order,
+        verbose_name=_("order"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inbound_messages",
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("inbound message")
+        verbose_name_plural = _("inbound messages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "message_id"], name="inboundmessage_channel_message_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["channel", "external_ref"], name="inbound_channel_ref"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}:{self.message_id} ({self.status})"

@@ -36,3 +36,12 @@ def fill_backorders(self, product_id: int | None = None) -> int:
         return backorders_fill(product_id=product_id)
     except LockTimeout as exc:
         raise self.retry(exc=exc) from exc
+
+
+@shared_task(name="orders.inbound_retry_held")
+def inbound_retry_held() -> dict:
+    """Held channel messages whose order may have arrived (or expired). Safe twice."""
+    from orders.services.inbound import inbound_retry_held as retry
+
+    with translation.override(settings.LANGUAGE_CODE):
+        return retry()

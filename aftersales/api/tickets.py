@@ -197,7 +197,8 @@ class TicketViewSet(CreateReadViewSet):
         request=TicketMessageCreateSerializer,
         responses={201: TicketMessageSerializer},
     )
-    @action(detail=True, methods=["get", "post"])
+    # The GET answers the whole thread, not a page.
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def messages(self, request, number=None):
         ticket = self.get_object()
         if request.method == "GET":
@@ -339,7 +340,7 @@ class TicketViewSet(CreateReadViewSet):
             OpenApiExample(
                 "A reply",
                 value={
-                    "from": "王芳 <wang.fang@example.com>",
+                    "sender": "王芳 <wang.fang@example.com>",
                     "subject": "Re: [TK-20261127-00042] We received your request",
                     "text": "照片见附件。",
                     "message_id": "<20261127.42@mail.example.com>",

@@ -29,10 +29,10 @@ class TicketSlaSerializer(serializers.Serializer):
     """The SLA clocks of a ticket as they stand."""
 
     policy = serializers.CharField(source="sla_policy.name", default=None)
-    first_response_due_at = serializers.DateTimeField()
-    first_responded_at = serializers.DateTimeField()
+    first_response_due_at = serializers.DateTimeField(allow_null=True)
+    first_responded_at = serializers.DateTimeField(allow_null=True)
     first_response_breached = serializers.BooleanField()
-    resolution_due_at = serializers.DateTimeField()
+    resolution_due_at = serializers.DateTimeField(allow_null=True)
     resolution_breached = serializers.BooleanField()
     paused = serializers.BooleanField(source="sla_paused")
     state = serializers.SerializerMethodField()
@@ -113,7 +113,7 @@ class TicketEventSerializer(serializers.ModelSerializer):
 
 class TicketDetailSerializer(TicketSerializer):
     order_line = serializers.IntegerField(source="order_line.line_no", default=None)
-    contact_email = serializers.EmailField()
+    contact_email = serializers.EmailField(allow_blank=True)
     contact_phone = serializers.CharField()
     messages = TicketMessageSerializer(many=True, read_only=True)
     events = TicketEventSerializer(many=True, read_only=True)

@@ -45,6 +45,7 @@ from aftersales.models import (
 )
 from erp.core.db import lock_timeout
 from erp.core.errors import DomainError
+from erp.core.outbox import outbox_emit
 from erp.core.services import acting_person
 from inventory.lock_objects import stock_levels_for_update
 from inventory.models import Product, StockMove, Warehouse
@@ -822,6 +823,25 @@ def return_receive(
                 "warehouse": warehouse.code,
             },
             fields=["warehouse", "receive_into", "received_at"],
+        )
+        outbox_emit(
+            type="return.received",
+            aggregate=rma,
+            payload={
+                "return_id": rma.pk,
+                "number": rma.number,
+                "order_id": order.pk,
+                "order_number": order.number,
+                "status": rma.status,
+                "warehouse": warehouse.code,
+                "receive_into": receive_into,
+                "units": total,
+                "lines": [
+                    {"sku": line.order_line.sku, "quantity": received[line.pk]}
+                    for line in return_lines
+                    if received[line.pk]
+                ],
+            },
         )
     return rma
 

@@ -36,6 +36,7 @@ from analytics.selectors.scope import (
 )
 from analytics.services.rollup import rollup_status
 from analytics.services.rollup import today as local_today
+from erp.core.api.schema import SingleObjectSchema
 from erp.core.api.views import ThrottleFirstMixin
 
 KPI_STATUS_CHOICES = [
@@ -211,6 +212,8 @@ ERRORS = (
 class _KpiView(ThrottleFirstMixin, APIView):
     scope_domain = "analytics"
     action = "list"
+    # `action = "list"` is for the permission map; each answer is one object.
+    schema = SingleObjectSchema()
     action_permissions = {"list": ["analytics.view_kpis"]}
 
     def _absolute(self, url):

@@ -50,7 +50,7 @@ class ReportSerializer(serializers.ModelSerializer):
     def get_url(self, obj) -> str:
         return self._absolute(reverse("report-detail", args=[obj.pk]))
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_download_url(self, obj) -> str | None:
         if not obj.has_file:
             return None

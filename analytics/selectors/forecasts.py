@@ -159,6 +159,8 @@ def demand_history(
     """The last HISTORY_SHOWN complete periods of demand for each (product,
     warehouse) key and granularity, as [(period start, units)], oldest first.
     One pair of queries for all the keys."""
+    if not keys or not granularities:  # e.g. an empty page of forecasts
+        return {}
     today = today or timezone.localdate()
     since = min(_shown_since(today, granularity) for granularity in granularities)
     product_ids = {product_id for product_id, _warehouse in keys}

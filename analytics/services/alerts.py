@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from analytics.models import Alert, AlertEvent
+from erp.core.outbox import outbox_emit
 
 SEVERITY_RANK = {Alert.Severity.INFO: 0, Alert.Severity.WARNING: 1, Alert.Severity.CRITICAL: 2}
 
@@ -98,7 +99,41 @@ def alert_raise(
         AlertEvent.objects.create(
             alert=alert, action=AlertEvent.Action.RAISED, note=message, created_at=now
         )
+        _emit_raised(alert)
     return alert, True
+
+
+# Details of a low-stock alert that the stock.low event carries (small: codes
+# and numbers).
+_STOCK_LOW_FIELDS = ("warehouse", "sku", "on_hand", "reserved", "available", "reorder_point")
+
+
+def _emit_raised(alert: Alert) -> None:
+    """Outbox events of a newly raised alert (not of a refreshed one): every
+    alert is an alert.raised; a low-stock alert - raised once per episode of
+    a stock level at or below its reorder point - is also a stock.low."""
+    outbox_emit(
+        type="alert.raised",
+        aggregate=alert,
+        payload={
+            "alert_id": alert.pk,
+            "number": alert.number,
+            "kind": alert.kind,
+            "severity": alert.severity,
+            "subject_key": alert.subject_key,
+            "owner_role": alert.owner_role,
+        },
+    )
+    if alert.kind == Alert.Kind.LOW_STOCK:
+        details = alert.details or {}
+        outbox_emit(
+            type="stock.low",
+            aggregate=("inventory.stocklevel", alert.subject_key.rsplit(":", 1)[-1]),
+            payload={
+                "alert_id": alert.pk,
+                **{key: details[key] for key in _STOCK_LOW_FIELDS if key in details},
+            },
+        )
 
 
 def _refresh(alert, cause_key, message, severity, details, subject_label, now) -> None:

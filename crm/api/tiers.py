@@ -45,19 +45,16 @@ class TierThresholdViewSet(ReadOnlyViewSet, mixins.UpdateModelMixin):
 
     def update(self, request, *args, **kwargs):
         row = self.get_object()
-        data = TierThresholdWriteSerializer(
-            data={
-                "min_spend_12m": row.min_spend_12m,
-                "min_orders_12m": row.min_orders_12m,
-                **request.data,
-            }
-        )
+        # Partial: a field left out keeps its value. A body that is not a JSON
+        # object is refused by the serializer (400), not unpacked here.
+        data = TierThresholdWriteSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
+        changes = data.validated_data
         tier_thresholds_update(
             thresholds={
                 row.tier: (
-                    data.validated_data["min_spend_12m"],
-                    data.validated_data["min_orders_12m"],
+                    changes.get("min_spend_12m", row.min_spend_12m),
+                    changes.get("min_orders_12m", row.min_orders_12m),
                 )
             }
         )

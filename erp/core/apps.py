@@ -9,7 +9,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from erp.core import receivers  # noqa: F401  (auth and denial audit)
+        from erp.core import (
+            receivers,  # noqa: F401  (auth and denial audit)
+            webhooks,  # noqa: F401  (registers the outbox handler)
+        )
         from erp.core.api import schema  # noqa: F401  (OpenAPI auth extension)
         from erp.core.roles import sync_role_permissions
 

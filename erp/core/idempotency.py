@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.http.request import RawPostDataException
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from oauth2_provider.models import AbstractAccessToken
@@ -59,13 +60,40 @@ def request_scope(request) -> str:
     return f"user:{request.user.pk}"
 
 
+def _form_payload(django_request) -> bytes:
+    """A multipart body already parsed into fields and files: its fields and
+    each file's name, size and SHA-256, in a fixed order."""
+    post = django_request.POST
+    fields = sorted((key, value) for key in post for value in post.getlist(key))
+    files = []
+    for name in sorted(django_request.FILES):
+        for upload in django_request.FILES.getlist(name):
+            digest = hashlib.sha256()
+            for chunk in upload.chunks():
+                digest.update(chunk)
+            upload.seek(0)
+            files.append((name, upload.name, upload.size, digest.hexdigest()))
+    return json.dumps({"fields": fields, "files": files}, sort_keys=True).encode()
+
+
 def request_fingerprint(request) -> str:
-    raw = request._request.body if hasattr(request, "_request") else request.body
+    django_request = getattr(request, "_request", request)
     try:
-        canonical = json.dumps(json.loads(raw or b"null"), sort_keys=True, separators=(",", ":"))
-        payload = canonical.encode()
-    except (ValueError, UnicodeDecodeError):
-        payload = raw
+        raw = django_request.body
+    except RawPostDataException:
+        # A multipart body is streamed, not kept: once parsed (the OAuth2
+        # check reads the form) only its fields and files are left.
+        raw = None
+    if raw is None:
+        payload = _form_payload(django_request)
+    else:
+        try:
+            canonical = json.dumps(
+                json.loads(raw or b"null"), sort_keys=True, separators=(",", ":")
+            )
+            payload = canonical.encode()
+        except (ValueError, UnicodeDecodeError):
+            payload = raw
     digest = hashlib.sha256()
     digest.update(request.method.encode())
     digest.update(b"\n")

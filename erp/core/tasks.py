@@ -51,3 +51,42 @@ def outbox_relay_task(batch: int = 100) -> int:
     from erp.core.outbox import outbox_relay
 
     return outbox_relay(batch=batch)
+
+
+@shared_task(name="core.transfer_run")
+def transfer_run_task(job_id: int) -> str | None:
+    """Run one bulk import or export job (erp.core.transfers); a job already
+    claimed by another delivery of this task is left alone."""
+    from erp.core.transfers import transfer_run
+
+    return transfer_run(job_id=job_id)
+
+
+@shared_task(name="core.webhook_deliver")
+def webhook_deliver_task(delivery_id: int, at: str | None = None) -> str | None:
+    """Send one webhook delivery if it is due (erp.core.webhooks): queued
+    after the relay's commit, by replays and by the sweeper. A failure is
+    rescheduled by the service (backoff with jitter), not by Celery retries.
+    `at` (ISO time) is the sweeper's clock when it was given one."""
+    from django.utils.dateparse import parse_datetime
+
+    from erp.core.webhooks import webhook_deliver
+
+    delivery = webhook_deliver(delivery_id=delivery_id, now=parse_datetime(at) if at else None)
+    return delivery.status if delivery is not None else None
+
+
+@shared_task(name="core.webhook_sweep")
+def webhook_sweep_task() -> int:
+    """Queue the webhook deliveries that are due (retries, lost tasks)."""
+    from erp.core.webhooks import webhook_sweep
+
+    return webhook_sweep()
+
+
+@shared_task(name="core.outbox_purge")
+def outbox_purge_task() -> int:
+    """Delete published outbox events older than OUTBOX_RETENTION_DAYS."""
+    from erp.core.outbox import outbox_purge
+
+    return outbox_purge()

@@ -6,7 +6,7 @@ from django import forms
 def style_form(form: forms.Form, *, small: bool = False) -> forms.Form:
     for field in form.fields.values():
         widget = field.widget
-        if isinstance(widget, forms.CheckboxInput):
+        if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):  # and checkbox lists
             css = "form-check-input"
         elif isinstance(widget, forms.Select | forms.NullBooleanSelect):
             css = "form-select" + (" form-select-sm" if small else "")

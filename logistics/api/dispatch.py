@@ -61,7 +61,9 @@ def _action(summary: str, description: str):
         tags=TAGS,
         request=DispatchPlanCreateSerializer,
         responses={201: DispatchPlanDetailSerializer},
-        examples=[OpenApiExample("Two vans, due shipments", value=CREATE_EXAMPLE)],
+        examples=[
+            OpenApiExample("Two vans, due shipments", value=CREATE_EXAMPLE, request_only=True)
+        ],
     ),
     solve=_action(
         "Solve: assign shipments to vehicles and order the stops",

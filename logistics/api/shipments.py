@@ -207,7 +207,8 @@ class ShipmentViewSet(CreateReadViewSet):
         tags=TAGS,
         responses={200: CarbonRowSerializer(many=True)},
     )
-    @action(detail=False, methods=["get"])
+    # Not paginated: one row per carrier and month.
+    @action(detail=False, methods=["get"], pagination_class=None)
     def carbon(self, request):
         queryset = self.filter_queryset(shipment_list())
         rows = carbon_by_carrier_month(queryset)

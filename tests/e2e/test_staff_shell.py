@@ -28,7 +28,7 @@ def test_sign_in_navigate_filter_and_switch_language(page, live_server, sign_in,
     shot("02-home-order-clerk")
 
     page.get_by_role("button", name="客户").or_(page.get_by_role("link", name="客户")).first.click()
-    page.locator(".dropdown-menu.show").get_by_role("link", name="客户").click()
+    page.locator(".dropdown-menu.show").get_by_role("link", name="客户", exact=True).click()
     expect(page.locator("h1")).to_contain_text("客户")
     expect(page.locator("tbody tr")).to_have_count(6)
 

@@ -33,6 +33,8 @@ class AuditEvent(models.Model):
         )  # API call without valid credentials (401)
         TOKEN_ISSUED = "token_issued", _("token issued")  # an integration got an access token
         EXPORT = "export", _("export")  # a staff user downloaded a list as a file
+        # a webhook subscription was turned off after persistent failure (erp.core.webhooks)
+        WEBHOOK_DISABLED = "webhook_disabled", _("webhook disabled")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, db_index=True)
     user = models.ForeignKey(

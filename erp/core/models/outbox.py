@@ -23,6 +23,8 @@ class OutboxEvent(models.Model):
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    # After a handler failed: not relayed again before this time (backoff).
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
