@@ -30,6 +30,7 @@ from rest_framework.views import APIView
 from erp.core.models import AuditEvent
 from erp.core.services import audit_event_record
 from erp.core.templatetags.erp_tags import person_name
+from erp.core.transfers import spreadsheet_safe
 from erp.core.widgets import style_form
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def plain_value(obj, path: str):
         return timezone.localtime(value).replace(tzinfo=None)
     if isinstance(value, int | float | Decimal | date):
         return value
-    return str(value)
+    return spreadsheet_safe(str(value))  # "=HYPERLINK(...)" stays text in Excel
 
 
 def display_value(obj, path: str):

@@ -30,6 +30,8 @@ from orders.services.lifecycle import order_confirm
 from orders.services.priority import priority_score
 
 CENTS = Decimal("0.01")
+# The largest amount an order's money columns hold (14 digits, 2 decimals).
+MAX_AMOUNT = Decimal("999999999999.99")
 ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "district", "street", "postcode")
 
 
@@ -237,11 +239,23 @@ def _insert(
             raise OrderInvalid(
                 _("The discount cannot exceed the line's value."), field=f"lines[{index}].discount"
             )
+        if line.unit_price * line.quantity > MAX_AMOUNT:
+            raise OrderInvalid(
+                _("The line's value is larger than an order can hold (%(max)s).")
+                % {"max": MAX_AMOUNT},
+                field=f"lines[{index}]",
+            )
     subtotal = sum((line.unit_price * line.quantity).quantize(CENTS) for line in lines)
     discount_total = sum(line.discount.quantize(CENTS) for line in lines)
     total = subtotal - discount_total + Decimal(shipping_total) + Decimal(tax_total)
     if total < 0:
         raise OrderInvalid(_("Discounts exceed the order value."), field="lines")
+    if max(subtotal, total) > MAX_AMOUNT:
+        raise OrderInvalid(
+            _("The order's value is larger than an order can hold (%(max)s).")
+            % {"max": MAX_AMOUNT},
+            field="lines",
+        )
     cost = sum(line.product.unit_cost * line.quantity for line in lines)
     order = Order.objects.create(
         number=f"tmp-{secrets.token_hex(8)}",

@@ -50,3 +50,17 @@ def test_xlsx_export_of_the_stock_list(role_client):
 @pytest.mark.django_db
 def test_export_needs_the_same_permission_as_the_list(role_client):
     assert role_client("warehouse").get("/crm/customers/?export=csv").status_code == 403
+
+
+@pytest.mark.django_db
+def test_list_exports_keep_formulas_as_text(role_client):
+    CustomerFactory(name='=HYPERLINK("http://evil.example","点我")', tier=Customer.Tier.VIP)
+    response = role_client("account_manager").get("/crm/customers/?tier=vip&export=csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8").lstrip("\ufeff"))))
+    assert rows[1][1] == '\'=HYPERLINK("http://evil.example","点我")'
+    book = load_workbook(
+        io.BytesIO(
+            role_client("account_manager").get("/crm/customers/?tier=vip&export=xlsx").content
+        )
+    )
+    assert book.active["B2"].value.startswith("'=HYPERLINK")

@@ -100,6 +100,20 @@ def test_the_same_buyer_is_matched_not_duplicated(api):
         ({"customer": {"name": "x"}}, "customer.phone"),
         ({"shipping_address": {"recipient": "x"}}, "shipping_address.city"),
         ({"currency": "rmb"}, "currency"),
+        # 100,000 x 9,999,999,999.99 would overflow the order's money columns
+        (
+            {"lines": [{"sku": "TEA-1", "quantity": 100000, "unit_price": "9999999999.99"}]},
+            "lines[0]",
+        ),
+        (
+            {
+                "lines": [
+                    {"sku": "TEA-1", "quantity": 100, "unit_price": "9000000000.00"},
+                    {"sku": "TEA-1", "quantity": 100, "unit_price": "9000000000.00"},
+                ]
+            },
+            "lines",
+        ),
     ],
 )
 def test_bad_input_is_400_with_the_field_and_writes_nothing(api, change, field):
