@@ -151,8 +151,13 @@ def idempotency_claim(*, scope: str, key: str, fingerprint: str) -> IdempotencyK
     )
 
 
-def idempotency_complete(*, claim: IdempotencyKey, response) -> None:
-    """Store the response of a claimed request; a server error frees the key."""
+NOT_KEPT = "(not kept: shown only in the first answer)"
+
+
+def idempotency_complete(*, claim: IdempotencyKey, response, redact=()) -> None:
+    """Store the response of a claimed request; a server error frees the key.
+    Top-level fields named in `redact` (secrets) are not stored: a replay
+    answers them with NOT_KEPT."""
     if (
         response.status_code >= 500
         or not hasattr(response, "data")
@@ -164,6 +169,8 @@ def idempotency_complete(*, claim: IdempotencyKey, response) -> None:
         return
     data = response.data
     body = json.loads(JSONRenderer().render(data)) if data is not None else None
+    if isinstance(body, dict):
+        body = {k: (NOT_KEPT if k in redact and v else v) for k, v in body.items()}
     headers = {name: response[name] for name in ("Location",) if response.has_header(name)}
     claim.state = IdempotencyKey.State.COMPLETED
     claim.status_code = response.status_code

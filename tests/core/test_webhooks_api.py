@@ -99,6 +99,28 @@ def test_admin_subscribes_and_sees_the_secret_once(staff_api):
     assert not WebhookSubscription.objects.exists()
 
 
+def test_a_replayed_create_or_rotation_does_not_keep_the_secret(integration):
+    from erp.core.idempotency import NOT_KEPT
+    from erp.core.models import IdempotencyKey
+
+    api = integration("webhooks:read webhooks:write")
+    first = api.post("/api/v1/webhooks/", NEW, format="json", HTTP_IDEMPOTENCY_KEY="sub-1")
+    again = api.post("/api/v1/webhooks/", NEW, format="json", HTTP_IDEMPOTENCY_KEY="sub-1")
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"] and WebhookSubscription.objects.count() == 1
+    assert first.json()["secret"].startswith("whsec_") and again.json()["secret"] == NOT_KEPT
+
+    url = f"/api/v1/webhooks/{first.json()['id']}/rotate-secret/"
+    rotated = api.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="rot-1")
+    assert rotated.json()["secret"] == WebhookSubscription.objects.get().secret
+    assert api.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="rot-1").json()["secret"] == (
+        NOT_KEPT
+    )
+    stored = str(list(IdempotencyKey.objects.values_list("response_body", flat=True)))
+    assert first.json()["secret"] not in stored and rotated.json()["secret"] not in stored
+
+
 @pytest.mark.parametrize(
     "change, field",
     [

@@ -29,7 +29,8 @@ class IdempotentMixin:
     """Honours `Idempotency-Key` on POST (see erp.core.idempotency).
 
     The key is claimed after authentication, permissions and throttling have
-    passed, so an unauthorised caller can neither claim nor probe keys.
+    passed, so an unauthorised caller can neither claim nor probe keys. Fields
+    named in `idempotency_redact_fields` (secrets) are not kept for replays.
     """
 
     def initial(self, request, *args, **kwargs):
@@ -58,7 +59,11 @@ class IdempotentMixin:
         claim = getattr(self, "_idempotency_claim", None)
         if claim is not None:
             self._idempotency_claim = None
-            idempotency.idempotency_complete(claim=claim, response=response)
+            idempotency.idempotency_complete(
+                claim=claim,
+                response=response,
+                redact=getattr(self, "idempotency_redact_fields", ()),
+            )
         return response
 
     def dispatch(self, request, *args, **kwargs):

@@ -238,6 +238,9 @@ class WebhookSubscriptionViewSet(CrudViewSet):
     serializer_class = WebhookSubscriptionSerializer
     write_serializer_class = WebhookSubscriptionWriteSerializer
     filterset_class = WebhookSubscriptionFilter
+    # A replayed create or rotate-secret answers without the secret: it is
+    # shown once, in the first answer, and not kept with the idempotency key.
+    idempotency_redact_fields = ("secret",)
     action_permissions = {
         "list": ["core.view_webhooksubscription"],
         "retrieve": ["core.view_webhooksubscription"],
