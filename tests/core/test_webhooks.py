@@ -463,3 +463,32 @@ def test_enabling_again_leaves_a_delivery_being_sent_to_its_worker(
     assert pending.status == "pending" and pending.next_attempt_at <= timezone.now()
     assert webhook_deliver(delivery_id=pending.pk).status == "succeeded"
     assert len(receiver.seen) == 1
+
+
+def test_the_post_goes_to_the_address_that_was_checked(settings, monkeypatch):
+    """DNS rebinding: the name resolves to a public address when checked and
+    to a private one a moment later; the POST still goes to the checked one."""
+    import socket
+    import uuid
+
+    from erp.core.webhooks.services import webhook_post
+
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    answers = iter(["93.184.216.34", "127.0.0.1", "127.0.0.1"])
+
+    def resolve(host, port, *args, **kwargs):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+
+    connected = []
+
+    def connect(address, *args, **kwargs):
+        connected.append(address)
+        raise ConnectionRefusedError("test: nobody listens")
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    monkeypatch.setattr(socket, "create_connection", connect)
+    subscription = WebhookSubscription(url="http://hooks.example.com:8080/erp", secret="s" * 20)
+    delivery = WebhookDelivery(body="{}", event_type="order.created", event_id=uuid.uuid4())
+    outcome = webhook_post(subscription, delivery, 1)
+    assert connected == [("93.184.216.34", 8080)]
+    assert outcome.status_code is None and "ConnectionRefusedError" in outcome.error

@@ -28,9 +28,7 @@ import random
 import secrets
 import socket
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -94,10 +92,13 @@ def secret_generate() -> str:
 # --- Checks ------------------------------------------------------------------------
 
 
-def url_check(url: str, *, resolve: bool = False) -> None:
+def url_check(url: str, *, resolve: bool = False) -> str | None:
     """Only http(s) URLs; unless settings.WEBHOOK_ALLOW_PRIVATE_URLS, no
     private, loopback, link-local or reserved address - as written and, with
-    `resolve`, as the host name resolves now (checked again before each POST)."""
+    `resolve`, as the host name resolves now (checked again before each POST).
+    With `resolve`, returns the checked address to connect to (None when
+    private addresses are allowed), so a name that resolves differently a
+    moment later (DNS rebinding) cannot take the POST inside."""
     try:
         parsed = urllib.parse.urlsplit(url)
         port = parsed.port
@@ -108,7 +109,7 @@ def url_check(url: str, *, resolve: bool = False) -> None:
     if parsed.username or parsed.password:
         raise WebhookInvalid(_("Put no user name or password in the URL."), field="url")
     if settings.WEBHOOK_ALLOW_PRIVATE_URLS:
-        return
+        return None
     host = parsed.hostname
     refused = WebhookInvalid(
         _("%(host)s is a private or local address; webhooks go to public addresses only.")
@@ -121,7 +122,7 @@ def url_check(url: str, *, resolve: bool = False) -> None:
         if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
             raise refused from None
         if not resolve:
-            return
+            return None
         try:
             infos = socket.getaddrinfo(host, port or 443, type=socket.SOCK_STREAM)
         except OSError:
@@ -131,6 +132,7 @@ def url_check(url: str, *, resolve: bool = False) -> None:
         addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
     if any(not address.is_global for address in addresses):
         raise refused
+    return str(addresses[0])
 
 
 def _event_types(event_types) -> list[str]:
@@ -408,14 +410,6 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer, not a new address to POST to (it could point
-    inside our network)."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
 def _read(answer) -> str:
     try:
         return answer.read(500).decode("utf-8", "replace")
@@ -423,40 +417,74 @@ def _read(answer) -> str:
         return ""
 
 
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the address url_check approved, not to whatever the host
+    name resolves to by then. No redirect is ever followed: a 3xx is an
+    answer (it could point inside our network)."""
+
+    def __init__(self, host, port=None, *, address=None, **kwargs):
+        super().__init__(host, port, **kwargs)
+        self._address = address
+
+    def connect(self):
+        if self._address is None:
+            return super().connect()
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        return None
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """As _PinnedHTTPConnection; the certificate is still checked against the
+    host name (SNI and hostname verification)."""
+
+    def __init__(self, host, port=None, *, address=None, **kwargs):
+        super().__init__(host, port, **kwargs)
+        self._address = address
+
+    def connect(self):
+        if self._address is None:
+            return super().connect()
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        return None
+
+
 def webhook_post(subscription: WebhookSubscription, delivery: WebhookDelivery, attempt: int):
     """One signed POST of `delivery` to the subscription's URL."""
     try:
-        url_check(subscription.url, resolve=True)
+        address = url_check(subscription.url, resolve=True)
     except WebhookInvalid as exc:
         return Outcome(None, 0, error=exc.message)
     body = delivery.body.encode()
     timestamp = int(time.time())
-    request = urllib.request.Request(  # noqa: S310  (http(s) only: url_check)
-        subscription.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "erp-webhooks/1",
-            "X-ERP-Event": delivery.event_type,
-            "X-ERP-Event-Id": str(delivery.event_id),
-            "X-ERP-Delivery": str(delivery.pk),
-            "X-ERP-Attempt": str(attempt),
-            "X-ERP-Timestamp": str(timestamp),
-            SIGNATURE_HEADER: signature_header(subscription.secret, timestamp, body),
-        },
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "erp-webhooks/1",
+        "X-ERP-Event": delivery.event_type,
+        "X-ERP-Event-Id": str(delivery.event_id),
+        "X-ERP-Delivery": str(delivery.pk),
+        "X-ERP-Attempt": str(attempt),
+        "X-ERP-Timestamp": str(timestamp),
+        SIGNATURE_HEADER: signature_header(subscription.secret, timestamp, body),
+    }
+    url = urllib.parse.urlsplit(subscription.url)
+    connection_class = _PinnedHTTPSConnection if url.scheme == "https" else _PinnedHTTPConnection
+    path = (url.path or "/") + (f"?{url.query}" if url.query else "")
+    connection = connection_class(
+        url.hostname, url.port, address=address, timeout=settings.WEBHOOK_TIMEOUT_SECONDS
     )
-    opener = urllib.request.build_opener(_NoRedirect)
     started = time.monotonic()
+    status, excerpt, error = None, "", ""
     try:
-        with opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as answer:
-            status, excerpt, error = answer.status, _read(answer), ""
-    except urllib.error.HTTPError as exc:  # 3xx, 4xx, 5xx
-        status, excerpt, error = exc.code, _read(exc), f"HTTP {exc.code}"
-    except (OSError, http.client.HTTPException, ValueError) as exc:
-        status, excerpt, error = None, "", f"{type(exc).__name__}: {exc}"
+        connection.request("POST", path, body=body, headers=headers)
+        answer = connection.getresponse()
+        status, excerpt = answer.status, _read(answer)
+    except (OSError, http.client.HTTPException, ValueError) as exc:  # TLS errors are OSErrors
+        error = f"{type(exc).__name__}: {exc}"
+    finally:
+        connection.close()
     duration = int((time.monotonic() - started) * 1000)
-    if status is not None and not error and not 200 <= status < 300:
+    if status is not None and not 200 <= status < 300:
         error = f"HTTP {status}"
     return Outcome(status, duration, error=error[:500], excerpt=excerpt[:500])
 
