@@ -81,6 +81,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.webhook_sweep",
         "schedule": crontab(minute="*"),
     },
+    # Finished webhook deliveries past WEBHOOK_LOG_RETENTION_DAYS, with their
+    # attempts (erp.core.webhooks.retention).
+    "purge-webhook-log": {
+        "task": "core.webhook_purge",
+        "schedule": crontab(hour=4, minute=25),
+    },
+    # Import/export jobs whose worker died (no progress for
+    # TRANSFER_STALE_MINUTES) failed; job files past TRANSFER_RETENTION_DAYS
+    # deleted (erp.core.transfers).
+    "sweep-transfers": {
+        "task": "core.transfer_sweep",
+        "schedule": crontab(minute=23),
+    },
     "clear-expired-sessions": {
         "task": "core.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=5),

@@ -12,6 +12,7 @@ import csv
 import io
 import os
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -28,6 +29,7 @@ from erp.core.errors import DomainError
 from erp.core.models import TransferJob
 from erp.core.transfers import (
     TransferJobFilter,
+    files_deleted_message,
     transfer_export_create,
     transfer_import_again,
     transfer_import_create,
@@ -182,6 +184,7 @@ def transfer_detail(request, pk: int):
         "job": job,
         "rows_done": transfer_progress(job),
         "errors_page": errors,
+        "retention_days": settings.TRANSFER_RETENTION_DAYS,
         "importer": IMPORTERS.get(job.kind) if job.direction == "import" else None,
         "title": (IMPORTERS if job.direction == "import" else EXPORTERS)[job.kind].title,
     }
@@ -199,6 +202,9 @@ def transfer_download(request, pk: int, which: str):
     job = _job(request, pk)
     files = {"result": job.result_file, "errors": job.error_file}
     stored = files.get(which)
+    if which in files and not stored and job.files_deleted:  # an old link
+        messages.error(request, files_deleted_message())
+        return redirect("transfer-detail", pk=job.pk)
     if not stored:
         raise Http404
     return FileResponse(

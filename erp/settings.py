@@ -577,6 +577,10 @@ WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10)
 # Receivers on private, loopback or link-local addresses are refused unless
 # allowed (development, tests, an intranet receiver).
 WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=DEBUG)
+# Finished deliveries (succeeded, or failed and not replayed) whose last
+# attempt is older than this are deleted with their attempts (beat job
+# purge-webhook-log); waiting ones are kept whatever their age.
+WEBHOOK_LOG_RETENTION_DAYS = env.int("WEBHOOK_LOG_RETENTION_DAYS", default=30)
 # Outbox: a failing handler is retried at the next sweeps this many times,
 # then after growing waits (1, 2, 4... minutes, at most an hour); published
 # events are deleted after OUTBOX_RETENTION_DAYS.
@@ -600,3 +604,11 @@ TRANSFER_MAX_UPLOAD_MB = env.int("TRANSFER_MAX_UPLOAD_MB", default=50)
 TRANSFER_MAX_XLSX_UNPACKED_MB = env.int("TRANSFER_MAX_XLSX_UNPACKED_MB", default=500)
 # Units (a row, or an order's rows) written per transaction in a real import.
 TRANSFER_BATCH_SIZE = env.int("TRANSFER_BATCH_SIZE", default=500)
+# A job queued or running with no progress for this many minutes is failed
+# (its worker died; beat job sweep-transfers). Keep it above the task time
+# limit (CELERY_TASK_TIME_LIMIT, 15 minutes): a dry run writes its progress
+# to the cache, not to the job row, until it ends.
+TRANSFER_STALE_MINUTES = env.int("TRANSFER_STALE_MINUTES", default=30)
+# The files of a job (upload, result, errors) are deleted this many days
+# after it finished; the job keeps its counts and row errors.
+TRANSFER_RETENTION_DAYS = env.int("TRANSFER_RETENTION_DAYS", default=30)

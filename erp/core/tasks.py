@@ -62,6 +62,15 @@ def transfer_run_task(job_id: int) -> str | None:
     return transfer_run(job_id=job_id)
 
 
+@shared_task(name="core.transfer_sweep")
+def transfer_sweep_task() -> dict[str, int]:
+    """Fail the jobs whose worker died (no progress for TRANSFER_STALE_MINUTES)
+    and delete the files of jobs older than TRANSFER_RETENTION_DAYS."""
+    from erp.core.transfers import transfer_sweep
+
+    return transfer_sweep()
+
+
 @shared_task(name="core.webhook_deliver")
 def webhook_deliver_task(delivery_id: int, at: str | None = None) -> str | None:
     """Send one webhook delivery if it is due (erp.core.webhooks): queued
@@ -90,3 +99,12 @@ def outbox_purge_task() -> int:
     from erp.core.outbox import outbox_purge
 
     return outbox_purge()
+
+
+@shared_task(name="core.webhook_purge")
+def webhook_purge_task() -> int:
+    """Delete finished webhook deliveries (and their attempts) older than
+    WEBHOOK_LOG_RETENTION_DAYS."""
+    from erp.core.webhooks.retention import webhook_log_purge
+
+    return webhook_log_purge()

@@ -24,7 +24,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from importlib import import_module
 
@@ -321,6 +321,8 @@ def transfer_import_again(*, job: TransferJob, actor) -> TransferJob:
     """After a dry run: the same file, imported for real."""
     if job.direction != TransferJob.Direction.IMPORT or not job.dry_run:
         raise TransferInvalid(_("Only a dry run can be imported for real."), field="job")
+    if job.files_deleted:
+        raise TransferInvalid(files_deleted_message(), field="job")
     if job.status != TransferJob.Status.DONE or not job.file:
         raise TransferInvalid(_("The dry run has not finished."), field="job")
     again = TransferJob.objects.create(
@@ -354,9 +356,10 @@ def transfer_progress(job: TransferJob) -> int:
 
 def _claim(job_id: int) -> TransferJob | None:
     """Queued -> running, once: a task delivered twice finds nothing to do."""
+    now = timezone.now()
     claimed = TransferJob.objects.filter(pk=job_id, status=TransferJob.Status.QUEUED).update(
-        status=TransferJob.Status.RUNNING, started_at=timezone.now()
-    )
+        status=TransferJob.Status.RUNNING, started_at=now, updated_at=now
+    )  # updated_at: the progress clock transfer_jobs_fail_stale reads
     return TransferJob.objects.get(pk=job_id) if claimed else None
 
 
@@ -523,6 +526,97 @@ def _run_export(job: TransferJob) -> None:
                 f"{job.kind}-{stamp}-{job.pk}.{job.format}", File(handle), save=False
             )
     _finish(job, TransferJob.Status.DONE)
+
+
+# --- Housekeeping (the beat job sweep-transfers) ---------------------------------------
+
+
+def transfer_jobs_fail_stale(*, now: datetime | None = None, minutes: int | None = None) -> int:
+    """Fail the jobs left queued or running with no progress (updated_at)
+    for `minutes` (TRANSFER_STALE_MINUTES): their worker died, or their task
+    was lost, and a job once claimed is never taken up again. The reason is
+    written in the job's language; returns how many were failed.
+
+    Safe to run twice and from several workers: each job is failed by one
+    conditional UPDATE that re-checks its status and clock, so a job that
+    moved on (finished, or made progress) in the meantime is left alone."""
+    minutes = settings.TRANSFER_STALE_MINUTES if minutes is None else minutes
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=minutes)
+    waiting = (TransferJob.Status.QUEUED, TransferJob.Status.RUNNING)
+    stale = TransferJob.objects.filter(status__in=waiting, updated_at__lt=cutoff).order_by("pk")
+    failed = 0
+    for pk, status, language in stale.values_list("pk", "status", "language"):
+        with override(language or settings.LANGUAGE_CODE):
+            if status == TransferJob.Status.RUNNING:
+                error = _("The worker stopped while running this job; run it again.")
+            else:
+                error = _("No worker started this job in time; run it again.")
+        changed = TransferJob.objects.filter(pk=pk, status=status, updated_at__lt=cutoff).update(
+            status=TransferJob.Status.FAILED, error=error, finished_at=now, updated_at=now
+        )
+        if changed:
+            logger.warning("transfer job %s was %s with no progress; failed", pk, status)
+            django_cache.delete(_PROGRESS_KEY.format(pk))
+            failed += 1
+    return failed
+
+
+def files_deleted_message() -> str:
+    return _(
+        "The files of this job are no longer kept: they are deleted %(days)s days after "
+        "the job finished."
+    ) % {"days": settings.TRANSFER_RETENTION_DAYS}
+
+
+def transfer_files_purge(
+    *, now: datetime | None = None, days: int | None = None, batch: int = 100
+) -> int:
+    """Delete the files (uploaded, result, errors) of the jobs that finished
+    more than `days` (TRANSFER_RETENTION_DAYS) ago and empty their file fields;
+    the rows keep their counts and row errors. Returns how many jobs lost
+    their files. Safe to run twice and from several workers: each batch is
+    locked with SKIP LOCKED, and a job without files is not selected again.
+    A file that storage fails to delete is logged and its job kept as it was,
+    for the next run."""
+    days = settings.TRANSFER_RETENTION_DAYS if days is None else days
+    now = now or timezone.now()
+    expired = TransferJob.objects.filter(
+        status__in=(TransferJob.Status.DONE, TransferJob.Status.FAILED),
+        finished_at__lt=now - timedelta(days=days),
+    ).exclude(file="", result_file="", error_file="")
+    purged, after = 0, 0
+    while True:
+        with transaction.atomic():
+            jobs = list(
+                expired.filter(pk__gt=after)
+                .select_for_update(skip_locked=True)
+                .order_by("pk")[:batch]
+            )
+            if not jobs:
+                return purged
+            after = jobs[-1].pk
+            emptied = []
+            for job in jobs:
+                try:
+                    for stored in (job.file, job.result_file, job.error_file):
+                        if stored:
+                            stored.storage.delete(stored.name)
+                except Exception:  # storage unreachable: the next run tries again
+                    logger.warning("files of transfer job %s not deleted", job.pk, exc_info=True)
+                    continue
+                emptied.append(job.pk)
+            purged += TransferJob.objects.filter(pk__in=emptied).update(
+                file="", result_file="", error_file="", updated_at=now
+            )
+
+
+def transfer_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """The beat job sweep-transfers: stale jobs failed, then old files deleted."""
+    return {
+        "failed": transfer_jobs_fail_stale(now=now),
+        "files_deleted": transfer_files_purge(now=now),
+    }
 
 
 # --- Reads ------------------------------------------------------------------------

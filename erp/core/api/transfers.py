@@ -36,6 +36,7 @@ from erp.core.models import TransferJob
 from erp.core.transfers import (
     TransferJobFilter,
     exporters,
+    files_deleted_message,
     importers,
     transfer_export_create,
     transfer_import_create,
@@ -55,6 +56,13 @@ ERROR_RESPONSES = {
 
 class JobNotReady(DomainError):
     code = "job_not_ready"
+
+
+class JobFilesDeleted(DomainError):
+    """The job's files were deleted after TRANSFER_RETENTION_DAYS."""
+
+    status_code = 410
+    code = "files_deleted"
 
 
 class RowErrorSerializer(serializers.Serializer):
@@ -230,7 +238,9 @@ class _TransferJobViewSet(
             request, force=force or self.action in ("download", "report", "errors")
         )
 
-    def _file(self, stored):
+    def _file(self, job, stored):
+        if not stored and job.files_deleted:
+            raise JobFilesDeleted(files_deleted_message())
         return FileResponse(
             stored.open("rb"), as_attachment=True, filename=stored.name.rsplit("/", 1)[-1]
         )
@@ -281,6 +291,10 @@ FILE_RESPONSE = {
     ),
     404: OpenApiResponse(description="No such job among the caller's jobs."),
     409: OpenApiResponse(description="`job_not_ready`: queued, running or failed."),
+    410: OpenApiResponse(
+        description="`files_deleted`: the job's files were deleted "
+        "(TRANSFER_RETENTION_DAYS after it finished)."
+    ),
 }
 
 
@@ -371,7 +385,7 @@ class ImportJobViewSet(_TransferJobViewSet):
     def report(self, request, pk=None):
         job = self.get_object()
         self._ready(job)
-        return self._file(job.result_file)
+        return self._file(job, job.result_file)
 
     @extend_schema(
         summary="Download an import's rows with errors",
@@ -384,11 +398,11 @@ class ImportJobViewSet(_TransferJobViewSet):
     def errors(self, request, pk=None):
         job = self.get_object()
         self._ready(job)
-        if not job.error_file:
+        if not job.error_file and not job.files_deleted:
             from django.http import Http404
 
             raise Http404
-        return self._file(job.error_file)
+        return self._file(job, job.error_file)
 
 
 @extend_schema_view(
@@ -453,7 +467,7 @@ class ExportJobViewSet(IdempotentMixin, _TransferJobViewSet):
     def download(self, request, pk=None):
         job = self.get_object()
         self._ready(job)
-        return self._file(job.result_file)
+        return self._file(job, job.result_file)
 
 
 def register(router) -> None:

@@ -99,5 +99,14 @@ class TransferJob(TimeStampedModel):
         return min(100, self.rows_done * 100 // self.rows_total)
 
     @property
+    def files_deleted(self) -> bool:
+        """Its files were deleted after TRANSFER_RETENTION_DAYS
+        (erp.core.transfers.transfer_files_purge): until then an import always
+        has its uploaded file and a finished export its result file."""
+        if self.direction == self.Direction.IMPORT:
+            return not self.file
+        return self.status == self.Status.DONE and not self.result_file
+
+    @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
