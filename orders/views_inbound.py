@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from erp.core.errors import DomainError
@@ -39,7 +39,7 @@ class InboundMessageListView(StaffListView):
     title = gettext_lazy("Inbound channel messages")
     columns = [
         ("message_id", gettext_lazy("message id")),
-        ("created_at", gettext_lazy("received"), "received"),
+        ("created_at", pgettext_lazy("message", "received at"), "received"),
         ("channel", gettext_lazy("sales channel")),
         ("topic", gettext_lazy("topic")),
         ("external_ref", gettext_lazy("channel order number")),
