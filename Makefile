@@ -5,12 +5,12 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test bench bench-crm install setup lint format messages messages-check worker beat clean help
+.PHONY: run test bench bench-core bench-crm install setup lint format messages messages-check worker beat clean help
 
 help:
 	@echo "make run    - install, migrate, seed demo data, serve http://$(HOST):$(PORT)"
 	@echo "make test   - the whole test suite (set DATABASE_URL/REDIS_URL for Postgres/Redis)"
-	@echo "make bench  - benchmarks (route planner on CVRPLIB; CRM scoring at 100k customers / 1M orders)"
+	@echo "make bench  - benchmarks (calibration; route planner on CVRPLIB; CRM scoring at 100k customers / 1M orders)"
 	@echo "make lint   - ruff check and format check"
 	@echo "make messages - refresh and compile the translation catalogues"
 	@echo "make worker / make beat - Celery worker / scheduler (needs REDIS_URL)"
@@ -42,8 +42,15 @@ test: install
 	$(BIN)/pytest
 
 bench: install
+	$(MAKE) bench-core
 	$(BIN)/python manage.py bench_routing
 	$(MAKE) bench-crm
+
+# The benchmarks in bench/ (calibration first: pgbench and /healthz through
+# gunicorn), JSON under bench/results/ and a Markdown table at the end.
+bench-core: install
+	-createdb -h 127.0.0.1 -U postgres erp_bench 2>/dev/null
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.run
 
 # Customer scoring on 100,000 customers / 1,000,000 orders (< 60 s on PostgreSQL),
 # in a database of its own (BENCH_DATABASE_URL; create it first: createdb erp_bench).
