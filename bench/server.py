@@ -39,7 +39,9 @@ def app_env(database_url: str, redis_url: str) -> dict:
 
 
 @contextmanager
-def serve(database_url: str, redis_url: str, *, workers: int = 2, threads: int = 1):
+def serve(
+    database_url: str, redis_url: str, *, workers: int = 2, threads: int = 1, settings: str = ""
+):
     """Yield (host, port) of a running gunicorn; stop it afterwards."""
     port = free_port()
     gunicorn = Path(sys.executable).with_name("gunicorn")
@@ -59,7 +61,10 @@ def serve(database_url: str, redis_url: str, *, workers: int = 2, threads: int =
             "warning",
         ],
         cwd=ROOT,
-        env=app_env(database_url, redis_url),
+        env={
+            **app_env(database_url, redis_url),
+            **({"DJANGO_SETTINGS_MODULE": settings} if settings else {}),
+        },
     )
     try:
         for _ in range(100):
