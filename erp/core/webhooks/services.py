@@ -417,35 +417,36 @@ def _read(answer) -> str:
         return ""
 
 
-class _PinnedHTTPConnection(http.client.HTTPConnection):
+class _Pinned:
     """Connects to the address url_check approved, not to whatever the host
-    name resolves to by then. No redirect is ever followed: a 3xx is an
-    answer (it could point inside our network)."""
+    name resolves to by then (None: resolve as usual, private addresses being
+    allowed). No redirect is ever followed: a 3xx is an answer (it could
+    point inside our network)."""
 
     def __init__(self, host, port=None, *, address=None, **kwargs):
         super().__init__(host, port, **kwargs)
         self._address = address
 
+    def _socket(self):
+        return socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPConnection(_Pinned, http.client.HTTPConnection):
     def connect(self):
         if self._address is None:
             return super().connect()
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._socket()
         return None
 
 
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """As _PinnedHTTPConnection; the certificate is still checked against the
-    host name (SNI and hostname verification)."""
-
-    def __init__(self, host, port=None, *, address=None, **kwargs):
-        super().__init__(host, port, **kwargs)
-        self._address = address
+class _PinnedHTTPSConnection(_Pinned, http.client.HTTPSConnection):
+    """The certificate is still checked against the host name (SNI and
+    hostname verification)."""
 
     def connect(self):
         if self._address is None:
             return super().connect()
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self._context.wrap_socket(self._socket(), server_hostname=self.host)
         return None
 
 
